@@ -78,12 +78,13 @@ def _tau(x):
         if z == z_old:
             return z / 3
 
-# %% ../nbs/02_sketch.ipynb #cba6148c
+# %% ../nbs/02_sketch.ipynb #bb17c66b
 @dataclass
 class Distinct:
     "Mergeable distinct count: exact hash set while small, HyperLogLog registers always."
     regs: np.ndarray = field(default_factory=lambda: np.zeros(1 << HLL_P, np.uint8))
     exact: np.ndarray | None = field(default_factory=lambda: np.array([], np.uint64))  # sorted unique hashes
+    fixed: float | None = None  # an estimate from a foreign sketch (e.g. whylogs) that cannot merge exactly
 
     @classmethod
     def of(cls, hashes: np.ndarray, unique: bool = False) -> Distinct:
@@ -98,6 +99,8 @@ class Distinct:
         return cls(regs, exact)
 
     def merge(self, other: Distinct) -> Distinct:
+        if self.fixed is not None or other.fixed is not None:  # best we can say: at least the larger part
+            return Distinct(np.maximum(self.regs, other.regs), None, max(self.count(), other.count()))
         exact = None
         if self.exact is not None and other.exact is not None:
             u = np.union1d(self.exact, other.exact)
@@ -110,11 +113,15 @@ class Distinct:
 
     def count(self) -> float:
         "Exact count while exact, else the HyperLogLog estimate."
+        if self.fixed is not None:
+            return float(self.fixed)
         return float(len(self.exact)) if self.exact is not None else hll_estimate(self.regs)
 
     @property
     def rel_error(self) -> float:
-        "Relative standard error of `count()` (0 when exact)."
+        "Relative standard error of `count()` (0 when exact, NaN when unknown)."
+        if self.fixed is not None:
+            return math.nan
         return 0.0 if self.exact is not None else 1.04 / math.sqrt(len(self.regs))
 
 # %% ../nbs/02_sketch.ipynb #b74c5b3d
