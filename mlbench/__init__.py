@@ -1,31 +1,17 @@
 __version__ = "0.0.1"
 """mlbench: take a tabular ML model from a notebook to production and keep it healthy.
 
-Hand-written (not exported by nbdev): the public names are resolved lazily on first use,
-so `import mlbench` costs little beyond `import pandas`.
+Hand-written (not exported by nbdev). The core API is imported here; heavy libraries
+(torch, bentoml, dask, optuna, plotly, ipywidgets, whylogs) load only inside the functions
+that need them, so `import mlbench` costs little beyond `import pandas`.
+
+`mlbench.profile` is both a submodule and the `profile()` function: importing the function
+here, after the submodule, keeps `mb.profile` the function.
 """
+from mlbench.errors import ColumnError, DataError, FormatError, MlbenchError
+from mlbench.data import fingerprint, flights, load, scan
+from mlbench.profile import ColumnProfile, Profile, profile
+from mlbench.validate import Suite, ValidationResult
 
-_API = {
-    "load": "mlbench.data", "scan": "mlbench.data", "fingerprint": "mlbench.data",
-    "profile": "mlbench.profile", "Profile": "mlbench.profile", "ColumnProfile": "mlbench.profile",
-    "Suite": "mlbench.validate", "ValidationResult": "mlbench.validate",
-    "MlbenchError": "mlbench.errors", "DataError": "mlbench.errors", "ColumnError": "mlbench.errors",
-    "FormatError": "mlbench.errors",
-}
-
-__all__ = sorted(_API)
-
-
-def __getattr__(name):
-    mod = _API.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'mlbench' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(mod), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(list(globals()) + __all__)
+__all__ = ["load", "scan", "fingerprint", "flights", "profile", "Profile", "ColumnProfile", "Suite",
+           "ValidationResult", "MlbenchError", "DataError", "ColumnError", "FormatError"]

