@@ -1,4 +1,3 @@
-__version__ = "0.0.1"
 """mlbench: take a tabular ML model from a notebook to production and keep it healthy.
 
 Hand-written (not exported by nbdev). The core API is imported here; heavy libraries
@@ -12,6 +11,8 @@ from mlbench.errors import ColumnError, DataError, FormatError, MlbenchError
 from mlbench.data import fingerprint, flights, load, scan
 from mlbench.profile import ColumnProfile, Profile, profile
 from mlbench.validate import Suite, ValidationResult
+
+__version__ = "0.0.1"
 
 __all__ = ["load", "scan", "fingerprint", "flights", "profile", "Profile", "ColumnProfile", "Suite",
            "ValidationResult", "MlbenchError", "DataError", "ColumnError", "FormatError"]

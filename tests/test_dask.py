@@ -1,5 +1,6 @@
 """Profiling a dask DataFrame on a real `LocalCluster` (worker processes on loopback) equals profiling it in pandas."""
 import math
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -33,9 +34,10 @@ def _frame(n: int = N) -> pd.DataFrame:
     x[rng.random(n) < 0.001] = np.inf
     return pd.DataFrame({
         "x": x,
-        "k": rng.integers(-1000, 1000, n).astype(np.int64),
+        "k": rng.integers(-300, 300, n).astype(np.int64),  # fewer distinct values than top-k counters
+        "k2": rng.integers(-3000, 3000, n).astype(np.int64),  # more: top-k counts become bounds
         "big": rng.integers(-2**62, 2**62, n, dtype=np.int64),
-        "ni": pd.array(np.where(rng.random(n) < 0.1, None, rng.integers(0, 50, n)), dtype="Int64"),
+        "ni": pd.array(rng.integers(0, 50, n), dtype="Int64"),  # with NA: see test_bad_inputs
         "b": rng.random(n) < 0.3,
         "s": pd.Series(rng.choice(["alpha", "beta", "gamma", "δέλτα", None], n), dtype="str"),
         "t": pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 10**6, n), unit="s"),
@@ -47,6 +49,15 @@ def _true_rank_gap(values: np.ndarray, v: float, q: float) -> float:
     lo = np.searchsorted(values, v, side="left") / len(values)
     hi = np.searchsorted(values, v, side="right") / len(values)
     return max(lo - q, q - hi, 0.0)
+
+
+def test_profile_pickles():
+    "Partition profiles travel between worker processes by pickle: a Profile must survive it."
+    pdf = _frame(2_000)
+    p = mb.profile(pdf)
+    back = pickle.loads(pickle.dumps(p))
+    pd.testing.assert_frame_equal(back.to_frame(), p.to_frame())
+    assert back.quantile("x", 0.5) == p.quantile("x", 0.5)
 
 
 def test_dask_profile_equals_pandas_profile(client):
@@ -64,7 +75,7 @@ def test_dask_profile_equals_pandas_profile(client):
     for col in ["kind", "count", "null_count", "nan_count", "posinf_count", "neginf_count", "min", "max",
                 "distinct", "distinct_exact", "len_min", "len_max", "tz"]:
         pd.testing.assert_series_equal(a[col], b[col], obj=col)
-    for name in ["x", "k", "big", "ni", "b"]:
+    for name in ["x", "k", "k2", "big", "ni", "b"]:
         for stat in ["mean", "std"]:
             assert math.isclose(a.loc[name, stat], b.loc[name, stat], rel_tol=1e-9), (name, stat)
     # independent reference: pandas itself
@@ -76,7 +87,12 @@ def test_dask_profile_equals_pandas_profile(client):
     assert a.loc["t", "min"] == pdf["t"].min() and a.loc["t", "max"] == pdf["t"].max()
     assert a.loc["s", "null_count"] == pdf["s"].isna().sum() and a.loc["s", "distinct"] == pdf["s"].nunique()
     assert dict(pd_.top_k("s", 10)) == pdf["s"].value_counts().to_dict()
+    assert pd_["k"].topk.error == 0
     assert dict(pd_.top_k("k", 5000)) == pdf["k"].value_counts().to_dict()
+    true = pdf["k2"].value_counts()
+    err = pd_["k2"].topk.error
+    for v, c in pd_.top_k("k2", 100):
+        assert c <= true[v] <= c + err, (v, c, true[v], err)
     # quantiles: the rank of each answer in the true data is within the sketch's rank error
     for name, values in [("x", np.sort(fin.to_numpy())), ("k", np.sort(pdf["k"].to_numpy(float)))]:
         eps = pd_[name].kll.normalized_rank_error(False)

