@@ -30,8 +30,23 @@ lint: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)
-	$(BIN)/python bench/profile.py | tee -a bench/results.jsonl
+# Peers that need pandas<3 (ydata-profiling) live in their own venv, called as a subprocess.
+PEERS := .venv-peers
+PEERS_STAMP := $(PEERS)/.installed
+
+$(PEERS_STAMP): bench/peers_requirements.txt
+	test -x $(PEERS)/bin/python || $(PY) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install -q -r bench/peers_requirements.txt
+	touch $(PEERS_STAMP)
+
+$(PEERS): $(PEERS_STAMP)
+
+# Human-readable lines go to the terminal; each bench's last line (its JSON) to bench/results.jsonl.
+bench: private SHELL := /bin/bash
+bench: private .SHELLFLAGS := -eo pipefail -c
+bench: $(STAMP) $(PEERS_STAMP)
+	$(BIN)/python bench/profile.py | tee /dev/stderr | tail -n 1 >> bench/results.jsonl
+	$(BIN)/python bench/import_time.py | tee /dev/stderr | tail -n 1 >> bench/results.jsonl
 
 clean:
 	rm -rf $(VENV) .venv-peers demo_out .pytest_cache .hypothesis

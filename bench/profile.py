@@ -92,34 +92,58 @@ def _release_free_memory():
         pass
 
 
+def _children_private() -> int:
+    "Memory private to this process's live children (forked workers), in bytes."
+    total = 0
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            pids = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/smaps_rollup") as f:
+                    total += sum(int(line.split()[1]) * 1024 for line in f if line.startswith("Private_"))
+            except OSError:  # the child already exited
+                pass
+    return total
+
+
 class PeakRSS:
-    "Peak RSS while the block runs: the kernel's high-water mark reset by clear_refs, else 1 ms sampling."
+    """Peak extra memory while the block runs, over this process and its forked children.
+
+    This process: the kernel's exact high-water mark (VmHWM, reset through clear_refs).
+    Children (mlbench forks column workers on large frames): their private memory, sampled
+    every 2 ms together with this process's RSS, so pages shared with the parent count once.
+    """
 
     def __enter__(self):
+        _release_free_memory()
         self.base = _status("VmRSS")
         try:
             with open("/proc/self/clear_refs", "w") as f:
                 f.write("5")
-            self.method = "VmHWM after clear_refs"
+            self.hwm = True
         except OSError:
-            self.method = "VmRSS sampled every 1 ms"
-            self._peak, self._stop = self.base, threading.Event()
-            self._thread = threading.Thread(target=self._sample, daemon=True)
-            self._thread.start()
+            self.hwm = False
+        self._sampled, self.kids_peak, self._stop = self.base, 0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
         return self
 
     def _sample(self):
-        while not self._stop.wait(0.001):
-            self._peak = max(self._peak, _status("VmRSS"))
+        while not self._stop.wait(0.002):
+            kids = _children_private()
+            self.kids_peak = max(self.kids_peak, kids)
+            self._sampled = max(self._sampled, _status("VmRSS") + kids)
 
     def __exit__(self, *exc):
-        if self.method.startswith("VmHWM"):
-            self.peak = _status("VmHWM")
-        else:
-            self._stop.set()
-            self._thread.join()
-            self.peak = max(self._peak, _status("VmRSS"))
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self._sampled, _status("VmHWM") if self.hwm else _status("VmRSS"))
         self.extra = max(0, self.peak - self.base)
+        self.method = ("VmHWM after clear_refs" if self.hwm else "VmRSS sampled every 2 ms") + \
+            (f"; forked workers' private memory sampled (peak {self.kids_peak / 1e6:.1f} MB)" if self.kids_peak else "")
 
 
 def mem_child(rows: int, seed: int, mode: str) -> None:
@@ -130,12 +154,11 @@ def mem_child(rows: int, seed: int, mode: str) -> None:
     warm = df.head(2000)
     mb.profile(warm) if mode == "onepass" else mb.profile(iter(chunks(warm)))  # imports, thread pool
     frame_bytes = int(df.memory_usage(deep=True).sum())
-    _release_free_memory()
     with PeakRSS() as m:
         p = mb.profile(df) if mode == "onepass" else mb.profile(iter(chunks(df)))
     assert p.n_rows == rows
     print(json.dumps(dict(frame_bytes=frame_bytes, base_rss=m.base, peak_rss=m.peak, extra=m.extra,
-                          method=m.method)))
+                          children_peak=m.kids_peak, method=m.method)))
 
 
 def measure_memory(rows: int, seed: int, mode: str) -> dict:
@@ -318,6 +341,7 @@ def main(argv=None):
 
     why = import_whylogs()
 
+    load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
     df = make_frame(a.rows, a.seed)
     frame_bytes = int(df.memory_usage(deep=True).sum())
@@ -399,7 +423,8 @@ def main(argv=None):
         "ydata_peak_extra_mem_ratio": rnd(None if yd_peak is None else yd_peak / frame_bytes, 2),
         "frame_mb": round(frame_bytes / 1e6, 1), "peak_extra_mem_mb": round(mem["extra"] / 1e6, 1),
         "reps": a.reps, "whylogs_reps": wl_reps, "ydata_reps": yd_reps, "chunks": N_CHUNKS,
-        "cpus": os.cpu_count(), "seed": a.seed,
+        "cpus": os.cpu_count(), "loadavg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "seed": a.seed,
         "versions": {"mlbench": mb.__version__, "pandas": pd.__version__, "numpy": np.__version__,
                      "whylogs": md.version("whylogs"),
                      "ydata_profiling": ydata_runs[0]["version"] if ydata_runs else None,

@@ -196,7 +196,7 @@ def to_whylogs(p: Profile):
     return DatasetProfileView(columns=cols, dataset_timestamp=now, creation_timestamp=now,
                               metadata={META_KEY: json.dumps(meta)})
 
-# %% ../nbs/04_interop.ipynb #5cfae7c1
+# %% ../nbs/04_interop.ipynb #aea88480
 _DTYPE = {"numeric": "float64", "integer": "int64", "boolean": "bool", "string": "str",
           "categorical": "category", "datetime": "datetime64[us]"}
 _PY_TYPE = {"integral": "int", "fractional": "float", "boolean": "bool", "string": "str", "object": "object"}
@@ -237,6 +237,9 @@ def _topk(cp: ColumnProfile, counts, fi) -> TopK | None:
     return TopK(s, int(error), TOPK_CAPACITY)
 
 
+_FMAX = float(np.finfo(np.float64).max)  # rank below -_FMAX: the share of -inf values
+
+
 def _moments(cp: ColumnProfile, dist, inf: int) -> Moments:
     "Moments of the finite values; with infinities in whylogs' sketch, also the ± split."
     k = cp.kll
@@ -247,7 +250,7 @@ def _moments(cp: ColumnProfile, dist, inf: int) -> Moments:
     if inf == 0:
         return Moments(n, lo, hi, dist.mean.value, dist.m2.value, math.nan)
     # whylogs keeps ±inf in its sketch and moments: the finite mean, std and extremes are lost
-    neg = inf if hi < math.inf else 0 if lo > -math.inf else min(inf, round(k.get_rank(-math.inf) * k.n))
+    neg = inf if hi < math.inf else 0 if lo > -math.inf else min(inf, round(k.get_rank(-_FMAX) * k.n))
     cp.neginf_count, cp.posinf_count = neg, inf - neg
     return Moments(n, lo if math.isfinite(lo) else math.nan, hi if math.isfinite(hi) else math.nan,
                    math.nan, math.nan, math.nan)
@@ -298,5 +301,6 @@ def from_whylogs(view) -> Profile:
     if meta.get("n_rows") != n_rows:  # not ours, or merged since: its kinds and row count may not hold
         meta = {}
     kinds = meta.get("columns", {})
-    columns = {name: _column(name, cv, kinds.get(name)) for name, cv in cols.items()}
+    order = [c for c in kinds if c in cols] + [c for c in cols if c not in kinds]  # whylogs sorts by name
+    columns = {name: _column(name, cols[name], kinds.get(name)) for name in order}
     return Profile(columns, n_rows, Distinct(exact=None, fixed=float(meta.get("distinct_rows", n_rows))))

@@ -549,7 +549,7 @@ def _profile_dask(ddf) -> Profile:
         acc = acc.merge(p)
     return acc
 
-# %% ../nbs/03_profile.ipynb #dd98068a
+# %% ../nbs/03_profile.ipynb #4d054735
 def _out(cp: ColumnProfile, v: float):
     "A float statistic in the column's own terms (datetimes as Timestamps)."
     if cp.kind == "datetime" and v is not None and not math.isnan(v):
@@ -612,6 +612,7 @@ def summary(self: ColumnProfile) -> dict:
         min=_out(self, lo) if num and m.n else None, max=_out(self, hi) if num and m.n else None,
         skew=m.skew if num else None, p25=q[0], p50=q[1], p75=q[2],
         distinct=int(round(self.distinct.count())), distinct_exact=self.distinct.is_exact,
+        distinct_rel_error=self.distinct.rel_error,
         top=top[0][0] if top else None, top_count=top[0][1] if top else None,
         len_min=self.len_min, len_mean=self.len_sum / self.non_null if self.non_null and not num else math.nan,
         len_max=self.len_max, tz=self.tz)

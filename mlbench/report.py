@@ -72,7 +72,7 @@ def bars_svg(heights, labels=None, width: int = 300, height: int = 70, color: st
                      f"height='{bh:.1f}' fill='{color}'>{tip}</rect>")
     return f"<svg width='{width}' height='{height}' role='img'>{''.join(rects)}</svg>"
 
-# %% ../nbs/06_report.ipynb #27154838
+# %% ../nbs/06_report.ipynb #26e19b00
 _STATS = {
     "numeric": ["count", "null_count", "mean", "std", "min", "p25", "p50", "p75", "max", "distinct"],
     "integer": ["count", "null_count", "mean", "std", "min", "p50", "max", "distinct"],
@@ -98,7 +98,7 @@ def column_card(cp, warnings=()) -> str:
             continue
         rows.append(f"<tr><td>{label}</td><td>{esc(v, 40)}</td></tr>")
     for k in ("nan_count", "posinf_count", "neginf_count"):
-        if s[k]:
+        if s[k] and not (k == "nan_count" and s[k] == s["null_count"]):
             rows.append(f"<tr><td>{k.replace('_count', '')}</td><td>{s[k]:,}</td></tr>")
     chart = ""
     many = cp.topk is None or len(cp.topk.counts) > 30  # too many values for bars: draw a histogram
@@ -109,12 +109,11 @@ def column_card(cp, warnings=()) -> str:
             chart = bars_svg(counts, labels)
     elif cp.topk is not None:
         top = cp.top_k(10)
-        rest = cp.non_null - sum(c for _, c in top)
-        labels = [str(v) for v, _ in top] + (["(other)"] if rest > 0 else [])
-        counts = [c for _, c in top] + ([rest] if rest > 0 else [])
+        rest = cp.non_null - sum(c for _, c in top)  # drawn as text only: one huge bar would flatten the rest
+        labels, counts = [str(v) for v, _ in top], [c for _, c in top]
         chart = bars_svg(counts, labels, color="#8250df")
-        chart += "<table>" + "".join(
-            f"<tr><td>{esc(lab, 40)}</td><td>{c:,}</td></tr>" for lab, c in zip(labels[:5], counts[:5])) + "</table>"
+        listed = list(zip(labels[:5], counts[:5])) + ([("(all other values)", rest)] if rest > 0 else [])
+        chart += "<table>" + "".join(f"<tr><td>{esc(lab, 40)}</td><td>{c:,}</td></tr>" for lab, c in listed) + "</table>"
     warn = "".join(f"<div class='mb-warn'>{esc(w['warning'])}: {esc(w['detail'], 120)}</div>" for w in warnings)
     return (f"<div class='mb-card' data-col='{html.escape(cp.name, quote=True)}'><h3>{esc(cp.name, 60)}"
             f"<span class='mb-kind'>{cp.kind}</span></h3>{warn}<table class='mb-stats'>{''.join(rows)}</table>"
