@@ -209,7 +209,7 @@ def _copy_kll(k):
 
     return ds.kll_doubles_sketch.deserialize(k.serialize())
 
-# %% ../nbs/03_profile.ipynb #4615454a
+# %% ../nbs/03_profile.ipynb #53d26422
 _NULL_HASH = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -241,7 +241,7 @@ def _as_float(cp: ColumnProfile, s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         return s.dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan), null
     if s.dtype == object:
         s = pd.to_numeric(s, errors="coerce") if kind != "boolean" else s.astype("boolean")
-    if kind == "integer" and s.dtype.kind in "iu":  # numpy ints: no nulls, exact extremes
+    if kind == "integer" and isinstance(s.dtype, np.dtype):  # numpy ints: no nulls, exact extremes
         raw = s.to_numpy()
         if len(raw):
             cp.int_min, cp.int_max = int(raw.min()), int(raw.max())
@@ -350,7 +350,7 @@ def _regroup(keys, counts):
     g = pd.Series(counts).groupby(pd.Index(keys, dtype=object), sort=False).sum()
     return g.index, g.to_numpy()
 
-# %% ../nbs/03_profile.ipynb #d804235a
+# %% ../nbs/03_profile.ipynb #caf5078a
 ROW_EXACT_LIMIT = 1_000_000
 
 
@@ -398,21 +398,13 @@ class Profile:
             a = self.columns.get(name) or _absent(other.columns[name], self.n_rows)
             b = other.columns.get(name) or _absent(a, other.n_rows)
             cols[name] = a.merge(b)
-        return Profile(cols, self.n_rows + other.n_rows, _merge_rows(self.rows, other.rows),
+        return Profile(cols, self.n_rows + other.n_rows, self.rows.merge(other.rows, limit=ROW_EXACT_LIMIT),
                        {**self.renamed, **other.renamed})
 
 
 def _absent(like: ColumnProfile, n: int) -> ColumnProfile:
     "A column missing from one part: all of its n rows are null."
     return ColumnProfile(like.name, like.kind, like.dtype, count=n, null_count=n)
-
-
-def _merge_rows(a: Distinct, b: Distinct) -> Distinct:
-    regs = np.maximum(a.regs, b.regs)
-    if a.exact is None or b.exact is None:
-        return Distinct(regs, None)
-    u = np.union1d(a.exact, b.exact)
-    return Distinct(regs, u if len(u) <= ROW_EXACT_LIMIT else None)
 
 
 def _columns(df: pd.DataFrame, names: list[str], idx: list[int]) -> tuple[list[ColumnProfile], np.ndarray]:
@@ -549,7 +541,7 @@ def _profile_dask(ddf) -> Profile:
         acc = acc.merge(p)
     return acc
 
-# %% ../nbs/03_profile.ipynb #4d054735
+# %% ../nbs/03_profile.ipynb #c9831736
 def _out(cp: ColumnProfile, v: float):
     "A float statistic in the column's own terms (datetimes as Timestamps)."
     if cp.kind == "datetime" and v is not None and not math.isnan(v):
@@ -596,6 +588,10 @@ def top_k(self: ColumnProfile, k: int = 10) -> list[tuple[object, int]]:
     return top
 
 
+def _round(x: float):
+    return None if math.isnan(x) else int(round(x))
+
+
 @patch
 def summary(self: ColumnProfile) -> dict:
     "The column's statistics as a flat dict (one row of `Profile.to_frame`)."
@@ -611,7 +607,7 @@ def summary(self: ColumnProfile) -> dict:
         mean=_out(self, m.mean) if num and m.n else None, std=m.std if num else None,
         min=_out(self, lo) if num and m.n else None, max=_out(self, hi) if num and m.n else None,
         skew=m.skew if num else None, p25=q[0], p50=q[1], p75=q[2],
-        distinct=int(round(self.distinct.count())), distinct_exact=self.distinct.is_exact,
+        distinct=_round(self.distinct.count()), distinct_exact=self.distinct.is_exact,
         distinct_rel_error=self.distinct.rel_error,
         top=top[0][0] if top else None, top_count=top[0][1] if top else None,
         len_min=self.len_min, len_mean=self.len_sum / self.non_null if self.non_null and not num else math.nan,
@@ -636,7 +632,7 @@ def top_k(self: Profile, col: str, k: int = 10) -> list[tuple[object, int]]:  # 
     "The k most frequent values of column `col` with their counts, most frequent first."
     return self[col].top_k(k)
 
-# %% ../nbs/03_profile.ipynb #ad11225f
+# %% ../nbs/03_profile.ipynb #2e781476
 FORMAT = "mlbench-profile"
 FORMAT_VERSION = 1
 
@@ -654,6 +650,7 @@ def _col_to_dict(cp: ColumnProfile) -> dict:
     d["kll"] = _b64(cp.kll.serialize()) if cp.kll is not None else None
     d["hll"] = _b64(cp.distinct.regs)
     d["exact"] = _b64(cp.distinct.exact.astype("<u8").tobytes()) if cp.distinct.exact is not None else None
+    d["distinct_fixed"] = cp.distinct.fixed
     if cp.topk is not None:
         vals = [v.item() if hasattr(v, "item") else v for v in cp.topk.counts.index]
         d["topk"] = dict(values=vals, counts=cp.topk.counts.tolist(), error=cp.topk.error, capacity=cp.topk.capacity)
@@ -676,7 +673,7 @@ def _col_from_dict(d: dict) -> ColumnProfile:
     cp.moments = Moments(n, nan if lo is None else lo, nan if hi is None else hi, mean, m2, m3, scale)
     cp.kll = ds.kll_doubles_sketch.deserialize(b64decode(d["kll"])) if d["kll"] else None
     exact = np.frombuffer(b64decode(d["exact"]), "<u8").astype(np.uint64) if d["exact"] is not None else None
-    cp.distinct = Distinct(np.frombuffer(b64decode(d["hll"]), np.uint8).copy(), exact)
+    cp.distinct = Distinct(np.frombuffer(b64decode(d["hll"]), np.uint8).copy(), exact, d.get("distinct_fixed"))
     if "topk" in d:
         t = d["topk"]
         cp.topk = TopK(pd.Series(t["counts"], index=pd.Index(t["values"], dtype=object), dtype="int64"),
@@ -690,6 +687,7 @@ def to_dict(self: Profile) -> dict:
     return dict(format=FORMAT, version=FORMAT_VERSION, n_rows=self.n_rows,
                 rows_hll=_b64(self.rows.regs),
                 rows_exact=_b64(self.rows.exact.astype("<u8").tobytes()) if self.rows.exact is not None else None,
+                rows_fixed=self.rows.fixed,
                 renamed={k: repr(v) for k, v in self.renamed.items()},
                 columns=[_col_to_dict(c) for c in self.columns.values()])
 
@@ -723,7 +721,8 @@ def load(cls: Profile, path) -> Profile:
     rows_exact = np.frombuffer(b64decode(d["rows_exact"]), "<u8").astype(np.uint64) if d["rows_exact"] else None
     cols = [_col_from_dict(c) for c in d["columns"]]
     return cls({c.name: c for c in cols}, d["n_rows"],
-               Distinct(np.frombuffer(b64decode(d["rows_hll"]), np.uint8).copy(), rows_exact), d["renamed"])
+               Distinct(np.frombuffer(b64decode(d["rows_hll"]), np.uint8).copy(), rows_exact, d.get("rows_fixed")),
+               d["renamed"])
 
 # %% ../nbs/03_profile.ipynb #5d92aea8
 @patch

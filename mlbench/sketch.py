@@ -78,7 +78,7 @@ def _tau(x):
         if z == z_old:
             return z / 3
 
-# %% ../nbs/02_sketch.ipynb #bb17c66b
+# %% ../nbs/02_sketch.ipynb #742b9ca0
 @dataclass
 class Distinct:
     "Mergeable distinct count: exact hash set while small, HyperLogLog registers always."
@@ -98,13 +98,14 @@ class Distinct:
             exact = np.sort(u) if len(u) <= EXACT_LIMIT else None
         return cls(regs, exact)
 
-    def merge(self, other: Distinct) -> Distinct:
+    def merge(self, other: Distinct, limit: int = EXACT_LIMIT) -> Distinct:
+        "The distinct count of both parts; the exact set is kept while the union has at most `limit` hashes."
         if self.fixed is not None or other.fixed is not None:  # best we can say: at least the larger part
             return Distinct(np.maximum(self.regs, other.regs), None, max(self.count(), other.count()))
         exact = None
         if self.exact is not None and other.exact is not None:
             u = np.union1d(self.exact, other.exact)
-            exact = u if len(u) <= EXACT_LIMIT else None
+            exact = u if len(u) <= limit else None
         return Distinct(np.maximum(self.regs, other.regs), exact)
 
     @property
