@@ -238,12 +238,12 @@ class Checks:
     def eq(self, what, got, want):
         self.n += 1
         if got != want:
-            self.failures.append(f"{what}: mlbench {got!r} != {want!r}")
+            self.failures.append(f"{what}: mlbench {got} != {want}")
 
     def close(self, what, got, want, rel=REL):
         self.n += 1
         if got is None or want is None or not math.isclose(float(got), float(want), rel_tol=rel, abs_tol=0.0):
-            self.failures.append(f"{what}: mlbench {got!r} vs {want!r} (rel tol {rel:g})")
+            self.failures.append(f"{what}: mlbench {got} vs {want} (rel tol {rel:g})")
 
     def true(self, what, ok, detail=""):
         self.n += 1

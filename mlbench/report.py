@@ -72,7 +72,7 @@ def bars_svg(heights, labels=None, width: int = 300, height: int = 70, color: st
                      f"height='{bh:.1f}' fill='{color}'>{tip}</rect>")
     return f"<svg width='{width}' height='{height}' role='img'>{''.join(rects)}</svg>"
 
-# %% ../nbs/06_report.ipynb #26e19b00
+# %% ../nbs/06_report.ipynb #30060148
 _STATS = {
     "numeric": ["count", "null_count", "mean", "std", "min", "p25", "p50", "p75", "max", "distinct"],
     "integer": ["count", "null_count", "mean", "std", "min", "p50", "max", "distinct"],
@@ -102,7 +102,7 @@ def column_card(cp, warnings=()) -> str:
             rows.append(f"<tr><td>{k.replace('_count', '')}</td><td>{s[k]:,}</td></tr>")
     chart = ""
     many = cp.topk is None or len(cp.topk.counts) > 30  # too many values for bars: draw a histogram
-    if cp.kll is not None and cp.moments.n and cp.kind != "boolean" and many:
+    if cp.numeric and cp.moments.n and cp.kind != "boolean" and many:
         edges, counts = cp.histogram(30)
         if len(counts):
             labels = [f"{_num(a)} – {_num(b)}" for a, b in zip(edges[:-1], edges[1:])]

@@ -18,7 +18,8 @@ HLL_P = 14  # HyperLogLog precision: 2**14 registers
 TOPK_CAPACITY = 1024  # counters kept by the frequent-items summary
 
 # %% auto #0
-__all__ = ['EXACT_LIMIT', 'HLL_P', 'TOPK_CAPACITY', 'hash_values', 'hll_registers', 'hll_estimate', 'Distinct', 'TopK']
+__all__ = ['EXACT_LIMIT', 'HLL_P', 'TOPK_CAPACITY', 'hash_values', 'hll_registers', 'hll_estimate', 'sorted_union', 'Distinct',
+           'TopK']
 
 # %% ../nbs/02_sketch.ipynb #043ffeff
 def hash_values(values: np.ndarray) -> np.ndarray:
@@ -78,7 +79,18 @@ def _tau(x):
         if z == z_old:
             return z / 3
 
-# %% ../nbs/02_sketch.ipynb #742b9ca0
+# %% ../nbs/02_sketch.ipynb #5772815d
+def sorted_union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    "Union of two sorted unique uint64 arrays, sorted."
+    c = np.sort(np.concatenate([a, b]), kind="stable")
+    if len(c) < 2:
+        return c
+    keep = np.empty(len(c), bool)
+    keep[0] = True
+    np.not_equal(c[1:], c[:-1], out=keep[1:])
+    return c[keep]
+
+# %% ../nbs/02_sketch.ipynb #7b8c2cb9
 @dataclass
 class Distinct:
     "Mergeable distinct count: exact hash set while small, HyperLogLog registers always."
@@ -104,7 +116,7 @@ class Distinct:
             return Distinct(np.maximum(self.regs, other.regs), None, max(self.count(), other.count()))
         exact = None
         if self.exact is not None and other.exact is not None:
-            u = np.union1d(self.exact, other.exact)
+            u = sorted_union(self.exact, other.exact)
             exact = u if len(u) <= limit else None
         return Distinct(np.maximum(self.regs, other.regs), exact)
 
@@ -125,7 +137,7 @@ class Distinct:
             return math.nan
         return 0.0 if self.exact is not None else 1.04 / math.sqrt(len(self.regs))
 
-# %% ../nbs/02_sketch.ipynb #b74c5b3d
+# %% ../nbs/02_sketch.ipynb #52f1b18c
 @dataclass
 class TopK:
     "Misra–Gries frequent-items summary; counts are lower bounds, true count <= count + error."

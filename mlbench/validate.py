@@ -82,7 +82,7 @@ class Constraint:
         ex = s[bad].head(5).to_frame() if n else None
         return self._check(n, observed=observed, examples=ex)
 
-# %% ../nbs/05_validate.ipynb #f0dd3f1f
+# %% ../nbs/05_validate.ipynb #c9d419f5
 @register
 @dataclass
 class HasColumn(Constraint):
@@ -169,9 +169,9 @@ class Range(Constraint):
         lo, hi = self._bounds(cp.kind == "datetime")
         out = (lo is not None and lo_v < _tz(lo, lo_v)) or (hi is not None and hi_v > _tz(hi, hi_v))
         failing = None
-        if out and cp.kll is not None:  # estimate from the sketch, at least one
-            below = cp.kll.get_rank(_num(lo, cp)) if lo is not None and lo_v < _tz(lo, lo_v) else 0.0
-            above = 1 - cp.kll.get_rank(_num(hi, cp), False) if hi is not None and hi_v > _tz(hi, hi_v) else 0.0
+        if out:  # exact from exact counts, else estimated from the sketch; at least one
+            below = cp.rank(_num(lo, cp)) if lo is not None and lo_v < _tz(lo, lo_v) else 0.0
+            above = 1 - cp.rank(_num(hi, cp), inclusive=True) if hi is not None and hi_v > _tz(hi, hi_v) else 0.0
             failing = max(1, round((below + above) * cp.moments.n))
         return self._check(failing, "fail" if out else "pass", observed=f"[{lo_v}, {hi_v}]")
 

@@ -37,7 +37,7 @@ def _frame(n: int = N) -> pd.DataFrame:
         "k": rng.integers(-300, 300, n).astype(np.int64),  # fewer distinct values than top-k counters
         "k2": rng.integers(-3000, 3000, n).astype(np.int64),  # more: top-k counts become bounds
         "big": rng.integers(-2**62, 2**62, n, dtype=np.int64),
-        "ni": pd.array(rng.integers(0, 50, n), dtype="Int64"),  # with NA: see test_bad_inputs
+        "ni": pd.array(np.where(rng.random(n) < 0.1, None, rng.integers(0, 50, n)), dtype="Int64"),
         "b": rng.random(n) < 0.3,
         "s": pd.Series(rng.choice(["alpha", "beta", "gamma", "δέλτα", None], n), dtype="str"),
         "t": pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 10**6, n), unit="s"),

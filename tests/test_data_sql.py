@@ -152,6 +152,38 @@ def test_pg_profile_equals_profile_of_loaded_frame(pg):
     _assert_profiles_agree(ps, pf, n=N_BIG)
 
 
+def _gappy(n: int = 1_000) -> pd.DataFrame:
+    "Columns whose first chunk is all NULL, and an integer column with NULLs in one chunk only."
+    rng = np.random.default_rng(3)
+    f = rng.normal(size=n)
+    f[:300] = np.nan
+    t = pd.Series(pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 10**6, n), unit="s"))
+    t[:300] = pd.NaT
+    s = pd.Series(rng.choice(["u", "v"], n), dtype="str")
+    s[:300] = None
+    i2 = pd.array(rng.integers(0, 100, n), dtype="Int64")
+    i2[650:700] = pd.NA
+    return pd.DataFrame({"f": f, "t": t, "s": s, "i2": i2})
+
+
+@pytest.mark.parametrize("chunk_rows", [300, 1_000_000])
+def test_pg_profile_of_chunks_with_all_null_parts(pg, chunk_rows):
+    engine = sa.create_engine(pg)
+    with engine.begin() as con:
+        _gappy().to_sql("gappy", con, index=False, if_exists="replace")
+    engine.dispose()
+    ps = mb.profile(pg, query="SELECT * FROM gappy ORDER BY t NULLS FIRST", chunk_rows=chunk_rows)
+    pf = mb.profile(mb.load(pg, "SELECT * FROM gappy ORDER BY t NULLS FIRST"))
+    assert ps["t"].kind == "datetime" and ps["f"].kind == "numeric" and ps["s"].kind == "string"
+    _assert_profiles_agree(ps, pf, n=1_000)
+    ref = _gappy()
+    f = ps.to_frame()
+    for col in ref.columns:
+        assert f.loc[col, "null_count"] == ref[col].isna().sum(), col
+    assert f.loc["t", "min"] == ref["t"].min() and f.loc["t", "max"] == ref["t"].max()
+    assert f.loc["i2", "min"] == ref["i2"].min() and f.loc["i2", "max"] == ref["i2"].max()
+
+
 def _assert_profiles_agree(ps, pf, n):
     a, b = ps.to_frame(), pf.to_frame()
     assert ps.n_rows == pf.n_rows == n
