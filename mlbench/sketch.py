@@ -18,15 +18,27 @@ HLL_P = 14  # HyperLogLog precision: 2**14 registers
 TOPK_CAPACITY = 1024  # counters kept by the frequent-items summary
 
 # %% auto #0
-__all__ = ['EXACT_LIMIT', 'HLL_P', 'TOPK_CAPACITY', 'hash_values', 'hll_registers', 'hll_estimate', 'sorted_union', 'Distinct',
-           'TopK']
+__all__ = ['EXACT_LIMIT', 'HLL_P', 'TOPK_CAPACITY', 'hash_values', 'hash_numbers', 'hll_registers', 'hll_estimate',
+           'sorted_union', 'Distinct', 'TopK']
 
-# %% ../nbs/02_sketch.ipynb #043ffeff
+# %% ../nbs/02_sketch.ipynb #93c2b0eb
 def hash_values(values: np.ndarray) -> np.ndarray:
     "Stable uint64 hashes of an array's values (floats: -0.0 hashes as 0.0)."
     if values.dtype.kind == "f":
         values = values.astype(np.float64, copy=False) + 0.0
     return pd.util.hash_array(values)
+
+
+def hash_numbers(values: np.ndarray) -> np.ndarray:
+    "Hashes of numbers that agree across dtypes: an integer hashes as the equal float while that float is exact (|v| <= 2**53)."
+    if values.dtype.kind not in "iu":
+        return hash_values(values)
+    f = values.astype(np.float64)
+    h = hash_values(f)
+    big = np.abs(f) > 2.0**53
+    if big.any():  # beyond float precision: hash the integer itself
+        h[big] = pd.util.hash_array(values[big]) ^ np.uint64(0x5BD1E9955BD1E995)
+    return h
 
 
 def hll_registers(hashes: np.ndarray, p: int = HLL_P) -> np.ndarray:

@@ -135,6 +135,23 @@ def test_large_magnitudes_moments_and_skew(scale):
     assert [w for w in p.warnings() if w["warning"] == "skewed"] == []  # gamma(2) skew is about 1.4
 
 
+@pytest.mark.parametrize("scale", [1e-100, 1e-120, 1e-160, 1e-300])
+def test_tiny_magnitudes_moments_and_skew(scale):
+    "Below about 1e-108 the cube of the variance underflows; below 1e-154 squared deviations do."
+    import scipy.stats
+
+    base = np.random.default_rng(2).gamma(2.0, 1.0, 1_000)
+    x = base * scale
+    whole = mb.profile(pd.DataFrame({"x": x}))
+    zeros_first = mb.profile(pd.DataFrame({"x": [0.0]})).merge(mb.profile(pd.DataFrame({"x": x[1:]})))
+    ref = np.concatenate([[0.0], base[1:]])
+    for p, b in ((whole, base), (zeros_first, ref)):
+        r = _row(p, "x")
+        assert r["mean"] == pytest.approx(b.mean() * scale, rel=1e-9)
+        assert r["std"] == pytest.approx(b.std(ddof=1) * scale, rel=1e-9)
+        assert r["skew"] == pytest.approx(scipy.stats.skew(b), rel=1e-6)
+
+
 # ---------------------------------------------------------------- object columns of mixed types
 
 def test_mixed_object_column():
@@ -274,6 +291,19 @@ def test_uint64_and_int64_extremes(tmp_path):
     assert _row(back, "u")["max"] == 2**64 - 1
     merged = mb.profile(df.iloc[:2]).merge(mb.profile(df.iloc[2:]))
     assert _row(merged, "u")["max"] == 2**64 - 1 and _row(merged, "i")["min"] == -(2**63)
+
+
+@pytest.mark.parametrize("values,dtype", [([2**63 - 1], np.int64), ([2**63 - 1, 2**63 - 5, 2**63 - 1], np.int64),
+                                          ([2**64 - 1], np.uint64), ([2**64 - 1, 2**64 - 3], np.uint64),
+                                          ([-(2**63), -(2**63) + 7], np.int64)])
+def test_integers_clustered_at_the_ends_of_their_range(values, dtype):
+    "Sentinels such as INT64_MAX: a narrow range of values (the bincount path) at the edge of the type."
+    s = pd.Series(np.array(values, dtype=dtype))
+    p = mb.profile(pd.DataFrame({"n": s}))
+    r = _row(p, "n")
+    assert (r["min"], r["max"]) == (int(s.min()), int(s.max()))
+    assert r["distinct"] == s.nunique()
+    assert sum(c for _, c in p.top_k("n", 10)) == len(s)
 
 
 def test_large_integer_ids_are_distinct_and_kept_exactly():

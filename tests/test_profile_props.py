@@ -16,15 +16,10 @@ EXACT = ["kind", "count", "null_count", "nan_count", "posinf_count", "neginf_cou
          "distinct_exact", "len_min", "len_max"]
 QS = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0)
 
-# Floats up to 1e100 with NaN and ±inf, and floats beyond 1e200 (moments kept in scaled form). The
-# magnitudes between are left to test_moments_of_any_float_magnitude, which shows they fail today.
 _specials = st.sampled_from([np.nan, np.inf, -np.inf, 0.0, -0.0])
-_floats = st.one_of(st.floats(-1e100, 1e100), _specials)
-_huge = st.one_of(st.floats(1e200, 1.7e308), st.floats(-1.7e308, -1e200), _specials)
 _text = st.one_of(st.none(), st.text(max_size=8), st.sampled_from(["a", "b", "é", "日本", ""]))
 COLUMNS = [
-    column("f", dtype=float, elements=_floats),
-    column("h", dtype=float, elements=_huge),
+    column("f", dtype=float, elements=st.floats(allow_nan=True, allow_infinity=True)),  # any float64
     column("g", dtype=float, elements=st.one_of(st.floats(-1e3, 1e3), st.just(np.nan))),  # moderate values
     column("i", dtype=np.int64, elements=st.integers(-(2**63), 2**63 - 1)),
     column("j", dtype=np.int64, elements=st.integers(-20, 20)),  # small range: the bincount path
@@ -92,11 +87,12 @@ def assert_profiles_match(got: mb.Profile, ref: mb.Profile, data: pd.DataFrame):
         else:
             tol = 3 * max(g.distinct.rel_error, r.distinct.rel_error) * r.distinct.count()
             assert abs(g.distinct.count() - r.distinct.count()) <= tol, name
-        if g.kll is not None and not g.kll.is_empty():
+        if g.kind in ("numeric", "integer", "boolean") and g.moments.n:
             values = _finite(data, name)
             eps = 2 * max(g.kll.normalized_rank_error(False), r.kll.normalized_rank_error(False))
             for q in QS:
-                assert _rank_gap(values, float(g.kll.get_quantile(q)), q) <= eps, (name, q)
+                assert _rank_gap(values, float(got.quantile(name, q)), q) <= eps, (name, q)
+                assert _rank_gap(values, float(ref.quantile(name, q)), q) <= eps, (name, q)
         if g.topk is not None and r.topk is not None and g.topk.error == 0 and r.topk.error == 0:
             gk, rk = got.top_k(name, 10_000), ref.top_k(name, 10_000)
             assert dict(gk) == dict(rk), name
@@ -149,7 +145,7 @@ def test_profile_agrees_with_pandas(df):
         s = df[name]
         assert f.loc[name, "count"] == len(s)
         assert f.loc[name, "null_count"] == s.isna().sum()
-        if name in ("f", "h", "g", "i", "j"):
+        if name in ("f", "g", "i", "j"):
             fin = pd.Series(_finite(df, name))
             assert f.loc[name, "posinf_count"] == (s == np.inf).sum()
             assert f.loc[name, "neginf_count"] == (s == -np.inf).sum()
@@ -157,10 +153,11 @@ def test_profile_agrees_with_pandas(df):
                 assert f.loc[name, "min"] == s.min() and f.loc[name, "max"] == s.max()
             elif len(fin):
                 assert f.loc[name, "min"] == fin.min() and f.loc[name, "max"] == fin.max()
-            if len(fin) and name != "h":  # "h" reaches 1e308: pandas' own mean overflows there
-                assert _close(f.loc[name, "mean"], fin.mean(), _scale(df, name), len(fin)), name
+            if len(fin):  # numpy on data rescaled to [-1, 1]: sums of values near 1e308 overflow otherwise
+                sc = _scale(df, name) or 1.0
+                assert _close(f.loc[name, "mean"], float(np.mean(fin / sc)) * sc, sc, len(fin)), name
                 if len(fin) > 1:
-                    assert _close(f.loc[name, "std"], fin.std(), _scale(df, name), len(fin)), name
+                    assert _close(f.loc[name, "std"], float(np.std(fin / sc, ddof=1)) * sc, sc, len(fin)), name
         if name == "s":
             assert dict(mb.profile(df).top_k(name, 100)) == s.value_counts().to_dict()
 
@@ -187,19 +184,18 @@ def test_distinct_and_duplicate_rows_agree_with_pandas(df):
     assert p.duplicate_rows == int(df.duplicated().sum())
 
 
-# every float64 magnitude from 1e-140 up, decades drawn evenly (below it squared deviations underflow, in
-# numpy as here)
+# every normal float64 magnitude, decades drawn evenly
 _any_float = st.one_of(st.builds(lambda m, e: m * 10.0**e, st.floats(1, 9.99) | st.floats(-9.99, -1),
-                                 st.integers(-140, 307)),
+                                 st.integers(-307, 307)),
                        _specials)
-
-
 _x_frames = st.lists(_any_float, max_size=20).map(lambda v: pd.DataFrame({"x": np.array(v, dtype=float)}))
 
 
 @settings(max_examples=200, deadline=None)
 @given(a=_x_frames, b=_x_frames)
 @example(a=pd.DataFrame({"x": [1e120]}), b=pd.DataFrame({"x": [0.0, 3e120, -2e120]}))
+@example(a=pd.DataFrame({"x": [1e-120]}), b=pd.DataFrame({"x": [0.0, 3e-120, 2e-120]}))
+@example(a=pd.DataFrame({"x": [0.0]}), b=pd.DataFrame({"x": [1e-108, 0.0]}))  # an all-zero part merged in
 def test_moments_of_any_float_magnitude(a, b):
     "Any float64 data: profile, merge and to_frame work, and mean/std match numpy on rescaled data."
     both = _concat(a, b)
