@@ -18,15 +18,21 @@ HLL_P = 14  # HyperLogLog precision: 2**14 registers
 TOPK_CAPACITY = 1024  # counters kept by the frequent-items summary
 
 # %% auto #0
-__all__ = ['EXACT_LIMIT', 'HLL_P', 'TOPK_CAPACITY', 'hash_values', 'hash_numbers', 'hll_registers', 'hll_estimate',
+__all__ = ['EXACT_LIMIT', 'HLL_P', 'TOPK_CAPACITY', 'BLOCK', 'hash_values', 'hash_numbers', 'hll_registers', 'hll_estimate',
            'sorted_union', 'Distinct', 'TopK']
 
-# %% ../nbs/02_sketch.ipynb #93c2b0eb
+# %% ../nbs/02_sketch.ipynb #381edeaa
+BLOCK = 1 << 16  # values per block in the array loops below
+
+
 def hash_values(values: np.ndarray) -> np.ndarray:
     "Stable uint64 hashes of an array's values (floats: -0.0 hashes as 0.0)."
-    if values.dtype.kind == "f":
-        values = values.astype(np.float64, copy=False) + 0.0
-    return pd.util.hash_array(values)
+    if values.dtype.kind != "f":
+        return pd.util.hash_array(values)
+    out = np.empty(len(values), np.uint64)
+    for i in range(0, len(values), BLOCK):
+        out[i:i + BLOCK] = pd.util.hash_array(values[i:i + BLOCK].astype(np.float64) + 0.0)
+    return out
 
 
 def hash_numbers(values: np.ndarray) -> np.ndarray:
@@ -44,10 +50,11 @@ def hash_numbers(values: np.ndarray) -> np.ndarray:
 def hll_registers(hashes: np.ndarray, p: int = HLL_P) -> np.ndarray:
     "HyperLogLog registers (uint8, 2**p of them) of an array of uint64 hashes."
     regs = np.zeros(1 << p, np.uint8)
-    if len(hashes):
-        q = 64 - p
-        idx = (hashes >> np.uint64(q)).astype(np.intp)
-        rest = (hashes & np.uint64((1 << q) - 1)).astype(np.float64)  # exact: q <= 53 bits
+    q = 64 - p
+    for i in range(0, len(hashes), BLOCK):
+        h = hashes[i:i + BLOCK]
+        idx = (h >> np.uint64(q)).astype(np.intp)
+        rest = (h & np.uint64((1 << q) - 1)).astype(np.float64)  # exact: q <= 53 bits
         rank = (q + 1 - np.frexp(rest)[1]).astype(np.uint8)  # leading zeros + 1; rest == 0 -> q + 1
         np.maximum.at(regs, idx, rank)
     return regs
