@@ -9,7 +9,8 @@ here, after the submodule, keeps `mb.profile` the function.
 """
 from mlbench.errors import ColumnError, DataError, FormatError, MlbenchError
 from mlbench.data import fingerprint, flights, load, scan
-from mlbench.profile import ColumnProfile, Profile, profile
+from mlbench.column import ColumnProfile
+from mlbench.profile import Profile, profile
 from mlbench.validate import Suite, ValidationResult
 
 __version__ = "0.0.1"

@@ -9,7 +9,7 @@ import pytest
 
 import mlbench as mb
 from mlbench.errors import DataError
-from mlbench.profile import MAX_KEY_CHARS
+from mlbench.column import MAX_KEY_CHARS
 from mlbench.sketch import TOPK_CAPACITY
 
 
