@@ -56,3 +56,19 @@ def test_threads_when_fork_disabled(frame, monkeypatch):
     monkeypatch.setenv("MLBENCH_NO_FORK", "1")
     assert not P._can_fork()
     _same(mb.profile(frame, n_jobs=2), mb.profile(frame, n_jobs=1))
+
+
+def test_stream_of_chunks_runs_side_by_side(frame, monkeypatch):
+    calls = []
+    real = P._run_forked
+    monkeypatch.setattr(P, "_run_forked", lambda tasks: calls.append(len(tasks)) or real(tasks))
+    half = len(frame) // 2
+    streamed = mb.profile(iter([frame.iloc[:half], frame.iloc[half:]]), n_jobs=2)
+    assert calls == [2]  # both chunks in one forked batch, a chunk per process
+    _same(streamed, mb.profile(frame, n_jobs=1))
+
+
+def test_stream_survives_a_dead_child(frame, monkeypatch):
+    monkeypatch.setattr(P, "_child", lambda *a: os._exit(1))
+    half = len(frame) // 2
+    _same(mb.profile(iter([frame.iloc[:half], frame.iloc[half:]]), n_jobs=2), mb.profile(frame, n_jobs=1))
