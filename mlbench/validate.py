@@ -83,7 +83,7 @@ class Constraint:
         ex = s[bad].head(5).to_frame() if n else None
         return self._check(n, observed=observed, examples=ex)
 
-# %% ../nbs/06_validate.ipynb #c9d419f5
+# %% ../nbs/06_validate.ipynb #b4446e91
 @register
 @dataclass
 class HasColumn(Constraint):
@@ -166,7 +166,8 @@ class Range(Constraint):
             return self._check(cp.count, observed=f"kind {cp.kind}, not comparable to a range")
         if cp.moments.n == 0:
             return self._check(0, observed="no values")
-        lo_v, hi_v = cp.summary()["min"], cp.summary()["max"]
+        s = cp.summary()
+        lo_v, hi_v = s["min"], s["max"]
         lo, hi = self._bounds(cp.kind == "datetime")
         out = (lo is not None and lo_v < _tz(lo, lo_v)) or (hi is not None and hi_v > _tz(hi, hi_v))
         failing = None
