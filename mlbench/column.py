@@ -23,7 +23,7 @@ MAX_KEY_CHARS = 200  # frequent string values are stored truncated to this many 
 KINDS = ("numeric", "integer", "boolean", "categorical", "string", "datetime")
 
 # %% auto #0
-__all__ = ['KLL_K', 'MAX_KEY_CHARS', 'KINDS', 'Moments', 'ColumnProfile']
+__all__ = ['KLL_K', 'MAX_KEY_CHARS', 'KINDS', 'KLL_SAMPLE', 'Moments', 'ColumnProfile']
 
 # %% ../nbs/03_column.ipynb #d9b9a53d
 @dataclass
@@ -305,7 +305,7 @@ def _sorted_counts(vals: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np
     u, inv = np.unique(vals.astype(np.float64), return_inverse=True)
     return u, np.bincount(inv, weights=counts, minlength=len(u)).astype(np.int64)
 
-# %% ../nbs/03_column.ipynb #51a38a9d
+# %% ../nbs/03_column.ipynb #a2a806df
 def _int_values(cp: ColumnProfile, s: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
     "Non-null values as an int64/uint64 array, and the null mask (None when there are no nulls)."
     if s.dtype == object:
@@ -361,20 +361,29 @@ def _integers(cp: ColumnProfile, s: pd.Series) -> tuple[ColumnProfile, np.ndarra
     return cp, h
 
 
-_KLL_SLICE = 1 << 20
+KLL_SAMPLE = 1 << 16  # at 2x this many values and more, the sketch is fed a uniform sample (see below)
 
 
 def _kll(x: np.ndarray):
-    "A KLL sketch of `x` (fed in slices: the binding wants writable arrays, so read-only views are copied a slice at a time)."
+    "A KLL sketch of the values `x`: whole below 2 * KLL_SAMPLE values, else from a weighted uniform sample."
     import datasketches as ds
 
+    n = len(x)
     k = ds.kll_doubles_sketch(KLL_K)
-    for i in range(0, len(x), _KLL_SLICE):  # the binding refuses read-only arrays (pandas CoW views)
-        part = x[i:i + _KLL_SLICE]
-        k.update(part if part.flags.writeable else part.copy())
+    if n < 2 * KLL_SAMPLE:
+        k.update(x if x.flags.writeable else x.copy())  # the binding refuses read-only (copy-on-write) arrays
+        return k
+    levels = int(math.log2(n / KLL_SAMPLE))
+    m = (n - 2) >> levels
+    rng = np.random.default_rng(n)  # seeded by the size: the same data gives the same sample
+    k.update(x[rng.integers(0, n, m)])
+    for _ in range(levels):  # merging a sketch with a copy of itself doubles every item's weight
+        k.merge(ds.kll_doubles_sketch.deserialize(k.serialize()))
+    rest = n - (m << levels)  # 2 <= rest < 2 ** levels + 2: the exact extremes, then more sampled values
+    k.update(np.concatenate([[x.min(), x.max()], x[rng.integers(0, n, rest - 2)]]))
     return k
 
-
+# %% ../nbs/03_column.ipynb #341502ae
 def _strings(cp: ColumnProfile, s: pd.Series) -> tuple[ColumnProfile, np.ndarray]:
     if s.dtype == object:
         inferred = pd.api.types.infer_dtype(s, skipna=True)
@@ -423,7 +432,7 @@ def _regroup(keys, counts):
     g = pd.Series(counts).groupby(pd.Index(keys, dtype=object), sort=False).sum()
     return g.index, g.to_numpy()
 
-# %% ../nbs/03_column.ipynb #12489009
+# %% ../nbs/03_column.ipynb #68712b7d
 def _out(cp: ColumnProfile, v: float):
     "A float statistic in the column's own terms (datetimes as Timestamps)."
     if cp.kind == "datetime" and v is not None and not math.isnan(v):
@@ -517,7 +526,7 @@ def summary(self: ColumnProfile) -> dict:
         len_min=self.len_min, len_mean=self.len_sum / self.non_null if self.non_null and not num else math.nan,
         len_max=self.len_max, tz=self.tz)
 
-# %% ../nbs/03_column.ipynb #1f8b1018
+# %% ../nbs/03_column.ipynb #5ea98215
 def _b64(a) -> str:
     return b64encode(bytes(a)).decode()
 
