@@ -28,7 +28,7 @@ from .errors import ColumnError, FormatError
 from .sketch import Distinct, hll_registers, sorted_union
 
 # %% auto #0
-__all__ = ['ROW_EXACT_LIMIT', 'FORK_MIN_CELLS', 'FORMAT', 'FORMAT_VERSION', 'Profile', 'profile']
+__all__ = ['ROW_EXACT_LIMIT', 'FORK_MIN_CELLS', 'BATCH_ROWS', 'FORMAT', 'FORMAT_VERSION', 'Profile', 'profile']
 
 # %% ../nbs/04_profile.ipynb #9b15ebbf
 ROW_EXACT_LIMIT = 1_000_000
@@ -134,7 +134,7 @@ def _profile_frame(df: pd.DataFrame, n_jobs: int | None = None) -> Profile:
     rows = Distinct(hll_registers(u), u if len(u) <= ROW_EXACT_LIMIT else None)
     return Profile({c.name: c for c in cols}, len(df), rows, renamed)
 
-# %% ../nbs/04_profile.ipynb #b520e809
+# %% ../nbs/04_profile.ipynb #7b659d26
 def _can_fork() -> bool:
     import multiprocessing as mp
 
@@ -144,15 +144,11 @@ def _can_fork() -> bool:
 
 
 def _forked(df, names, groups):
-    "Column groups of one frame: the first here, the others in forked children."
-    return _run_forked([partial(_columns, df, names, g) for g in groups])
-
-
-def _run_forked(tasks: list) -> list:
-    "Results of zero-argument `tasks`, in order: the first run here, the others in forked children."
+    "Results of `_columns` for each column group: the first here, the others in forked children."
     import multiprocessing as mp
     import pickle
 
+    tasks = [partial(_columns, df, names, g) for g in groups]
     ctx = mp.get_context("fork")
     kids = []
     for task in tasks[1:]:
@@ -182,29 +178,36 @@ def _child(task, conn):
         conn.close()
 
 
+BATCH_ROWS = 1 << 19  # consecutive small chunks are joined up to this many rows before profiling
+
+
 def _profile_chunks(chunks, n_jobs: int | None) -> Profile:
-    "Merge the profiles of a stream of frames; on several cores, consecutive chunks run side by side."
-    workers = min(n_jobs or os.cpu_count() or 1, 8)
-    acc, batch = None, []
+    "Merge the profiles of a stream of frames; small chunks of one schema are joined into batches first."
+    acc, batch, rows = None, [], 0
 
     def flush():
-        nonlocal acc
-        if len(batch) > 1 and sum(c.size for c in batch) >= FORK_MIN_CELLS and _can_fork():
-            parts = _run_forked([partial(_profile_frame, c, 1) for c in batch])  # a chunk per process
-        else:
-            parts = [_profile_frame(c, n_jobs) for c in batch]  # columns in parallel, if large
-        for p in parts:
+        nonlocal acc, rows
+        if batch:
+            p = _profile_frame(batch[0] if len(batch) == 1 else pd.concat(batch, ignore_index=True), n_jobs)
             acc = p if acc is None else acc.merge(p)
         batch.clear()
+        rows = 0
 
     for chunk in chunks:
         if not isinstance(chunk, pd.DataFrame):
             raise TypeError(f"profile: an iterable must yield DataFrames, got a {type(chunk).__name__}")
-        batch.append(chunk)
-        if len(batch) == workers:
+        if batch and (rows + len(chunk) > BATCH_ROWS or not _same_schema(batch[0], chunk)):
             flush()
+        batch.append(chunk)
+        rows += len(chunk)
     flush()
     return acc if acc is not None else Profile()
+
+
+def _same_schema(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    "Same column labels and dtypes, so joining the frames changes no column's type."
+    return (a.columns.equals(b.columns) and not a.columns.has_duplicates
+            and all(x == y for x, y in zip(a.dtypes, b.dtypes)))
 
 
 def _is_dask(data) -> bool:

@@ -58,17 +58,21 @@ def test_threads_when_fork_disabled(frame, monkeypatch):
     _same(mb.profile(frame, n_jobs=2), mb.profile(frame, n_jobs=1))
 
 
-def test_stream_of_chunks_runs_side_by_side(frame, monkeypatch):
-    calls = []
-    real = P._run_forked
-    monkeypatch.setattr(P, "_run_forked", lambda tasks: calls.append(len(tasks)) or real(tasks))
-    half = len(frame) // 2
-    streamed = mb.profile(iter([frame.iloc[:half], frame.iloc[half:]]), n_jobs=2)
-    assert calls == [2]  # both chunks in one forked batch, a chunk per process
+def test_stream_of_small_chunks_is_profiled_in_batches(frame, monkeypatch):
+    sizes = []
+    real = P._profile_frame
+    monkeypatch.setattr(P, "_profile_frame", lambda df, n_jobs=None: sizes.append(len(df)) or real(df, n_jobs))
+    chunks = [frame.iloc[i:i + 20_000] for i in range(0, len(frame), 20_000)]
+    streamed = mb.profile(iter(chunks), n_jobs=2)
+    assert sizes == [len(frame)]  # 13 chunks of one schema joined into one batch (under BATCH_ROWS)
     _same(streamed, mb.profile(frame, n_jobs=1))
 
 
-def test_stream_survives_a_dead_child(frame, monkeypatch):
-    monkeypatch.setattr(P, "_child", lambda *a: os._exit(1))
-    half = len(frame) // 2
-    _same(mb.profile(iter([frame.iloc[:half], frame.iloc[half:]]), n_jobs=2), mb.profile(frame, n_jobs=1))
+def test_chunks_of_another_schema_are_not_joined(monkeypatch):
+    sizes = []
+    real = P._profile_frame
+    monkeypatch.setattr(P, "_profile_frame", lambda df, n_jobs=None: sizes.append(len(df)) or real(df, n_jobs))
+    a = pd.DataFrame({"x": [1.0, None, 3.0]})
+    b = pd.DataFrame({"x": [None, None]}, dtype=object)  # all null: read as objects
+    p = mb.profile(iter([a, a, b, a]))
+    assert sizes == [6, 2, 3] and p["x"].kind == "numeric" and p["x"].null_count == 3 * 1 + 2
