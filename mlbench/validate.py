@@ -22,8 +22,8 @@ from .column import ColumnProfile, _kind
 from .profile import Profile, profile
 
 # %% auto #0
-__all__ = ['CONSTRAINTS', 'SUITE_VERSION', 'Check', 'register', 'Constraint', 'HasColumn', 'MaxNulls', 'Range', 'Allowed',
-           'Unique', 'Regex', 'Custom', 'ValidationResult', 'Suite']
+__all__ = ['CONSTRAINTS', 'SUITE_VERSION', 'Check', 'register', 'Constraint', 'NoExtraColumns', 'HasColumn', 'MaxNulls', 'Range',
+           'Allowed', 'Unique', 'Regex', 'Custom', 'ValidationResult', 'Suite']
 
 # %% ../nbs/06_validate.ipynb #143eba37
 @dataclass
@@ -83,7 +83,25 @@ class Constraint:
         ex = s[bad].head(5).to_frame() if n else None
         return self._check(n, observed=observed, examples=ex)
 
-# %% ../nbs/06_validate.ipynb #b4446e91
+# %% ../nbs/06_validate.ipynb #bbac5c5e
+@register
+@dataclass
+class NoExtraColumns(Constraint):
+    "The dataset has no columns beyond `allowed`: a new column is a schema change, not noise."
+    type: ClassVar[str] = "no_extra_columns"
+    column: str = "*"  # the whole dataset
+    allowed: list = field(default_factory=list)
+
+    def describe(self):
+        return f"no columns beyond the {len(self.allowed)} known"
+
+    def check_columns(self, names) -> Check:
+        known = set(self.allowed)
+        extra = [n for n in names if n not in known]
+        return self._check(None, "fail" if extra else "pass",
+                           f"unexpected: {', '.join(map(repr, extra[:8]))}" if extra else "none unexpected")
+
+
 @register
 @dataclass
 class HasColumn(Constraint):
@@ -308,7 +326,7 @@ class Custom(Constraint):
             fn = self.fn
         return {"type": self.type, "column": self.column, "fn": fn, **({"name": self.name} if self.name else {})}
 
-# %% ../nbs/06_validate.ipynb #84c8adcc
+# %% ../nbs/06_validate.ipynb #75d95ac6
 SUITE_VERSION = 1
 
 
@@ -366,7 +384,7 @@ class Suite:
         "Propose a suite from a reference profile: kinds, null shares, ranges, categories, uniqueness."
         if isinstance(p, pd.DataFrame):
             p = profile(p)
-        out: list[Constraint] = []
+        out: list[Constraint] = [NoExtraColumns(allowed=list(p.columns))]
         for name, cp in p.columns.items():
             out.append(HasColumn(name, cp.kind))
             share = cp.null_count / cp.count if cp.count else 0.0
@@ -406,6 +424,9 @@ class Suite:
             raise TypeError(f"validate needs a DataFrame or a Profile, got {type(data).__name__}")
         checks = []
         for c in self.constraints:
+            if isinstance(c, NoExtraColumns):
+                checks.append(c.check_columns(list(cols)))
+                continue
             if c.column not in cols:
                 status = "fail" if isinstance(c, HasColumn) else "skipped"
                 checks.append(Check(c.type, c.column, c.describe(), "column missing", None, status))
