@@ -19,7 +19,7 @@ TOPK_CAPACITY = 1024  # counters kept by the frequent-items summary
 
 # %% auto #0
 __all__ = ['EXACT_LIMIT', 'HLL_P', 'TOPK_CAPACITY', 'BLOCK', 'hash_values', 'hash_numbers', 'hll_registers', 'hll_estimate',
-           'sorted_union', 'Distinct', 'TopK']
+           'dedupe_sorted', 'sorted_union', 'Distinct', 'TopK']
 
 # %% ../nbs/02_sketch.ipynb #381edeaa
 BLOCK = 1 << 16  # values per block in the array loops below
@@ -98,16 +98,20 @@ def _tau(x):
         if z == z_old:
             return z / 3
 
-# %% ../nbs/02_sketch.ipynb #5772815d
-def sorted_union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    "Union of two sorted unique uint64 arrays, sorted."
-    c = np.sort(np.concatenate([a, b]), kind="stable")
+# %% ../nbs/02_sketch.ipynb #f78e1971
+def dedupe_sorted(c: np.ndarray) -> np.ndarray:
+    "The distinct values of a sorted array."
     if len(c) < 2:
         return c
     keep = np.empty(len(c), bool)
     keep[0] = True
     np.not_equal(c[1:], c[:-1], out=keep[1:])
     return c[keep]
+
+
+def sorted_union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    "Union of two sorted unique uint64 arrays, sorted."
+    return dedupe_sorted(np.sort(np.concatenate([a, b]), kind="stable"))
 
 # %% ../nbs/02_sketch.ipynb #7b8c2cb9
 @dataclass
