@@ -30,7 +30,7 @@ from .sketch import Distinct, dedupe_sorted, hll_registers
 # %% auto #0
 __all__ = ['ROW_EXACT_LIMIT', 'FORK_MIN_CELLS', 'BATCH_ROWS', 'FORMAT', 'FORMAT_VERSION', 'Profile', 'profile']
 
-# %% ../nbs/04_profile.ipynb #fabf333c
+# %% ../nbs/04_profile.ipynb #11a926ca
 ROW_EXACT_LIMIT = 1_000_000
 
 
@@ -92,12 +92,13 @@ def _absent(like: ColumnProfile, n: int) -> ColumnProfile:
     return ColumnProfile(like.name, like.kind, like.dtype, count=n, null_count=n)
 
 
-def _columns(df: pd.DataFrame, names: list[str], idx: list[int]) -> tuple[list[ColumnProfile], np.ndarray]:
-    "Profile the columns at positions `idx`; also the sum of their salted row hashes."
-    acc = np.zeros(len(df), np.uint64)
+def _columns(parts: list[pd.DataFrame], names: list[str], idx: list[int]) -> tuple[list[ColumnProfile], np.ndarray]:
+    "Profile the columns at positions `idx` of the frames `parts` (one after the other); also their salted row hashes summed."
+    acc = np.zeros(sum(len(p) for p in parts), np.uint64)
     cols = []
     for i in idx:
-        cp, h = _column(names[i], df.iloc[:, i])
+        s = parts[0].iloc[:, i] if len(parts) == 1 else pd.concat([p.iloc[:, i] for p in parts], ignore_index=True)
+        cp, h = _column(names[i], s)
         h *= np.uint64((2 * i + 1) * 0x9E3779B97F4A7C15 % 2**64)  # salt by position: a sum of columns
         acc += h
         cols.append(cp)
@@ -118,28 +119,31 @@ def _groups(df: pd.DataFrame, k: int) -> list[list[int]]:
 FORK_MIN_CELLS = 2_000_000  # below this, process start-up costs more than it saves
 
 
-def _profile_frame(df: pd.DataFrame, n_jobs: int | None = None) -> Profile:
-    names, renamed = _names(df.columns)
-    workers = min(n_jobs or os.cpu_count() or 1, 8, max(df.shape[1], 1))
-    groups = _groups(df, workers)
-    if len(groups) > 1 and df.size >= FORK_MIN_CELLS and _can_fork():
-        parts = _forked(df, names, groups)
+def _profile_frame(df: pd.DataFrame | list[pd.DataFrame], n_jobs: int | None = None) -> Profile:
+    "Profile a frame, or consecutive frames of one schema as one (each column joined only when profiled)."
+    frames = df if isinstance(df, list) else [df]
+    first, n_rows = frames[0], sum(len(f) for f in frames)
+    names, renamed = _names(first.columns)
+    workers = min(n_jobs or os.cpu_count() or 1, 8, max(first.shape[1], 1))
+    groups = _groups(first, workers)
+    if len(groups) > 1 and n_rows * first.shape[1] >= FORK_MIN_CELLS and _can_fork():
+        parts = _forked(frames, names, groups)
     elif len(groups) > 1:
         with ThreadPoolExecutor(len(groups)) as ex:
-            parts = list(ex.map(lambda g: _columns(df, names, g), groups))
+            parts = list(ex.map(lambda g: _columns(frames, names, g), groups))
     else:
-        parts = [_columns(df, names, groups[0] if groups else [])]
+        parts = [_columns(frames, names, groups[0] if groups else [])]
     by_pos = {}
-    acc = np.zeros(len(df), np.uint64)
+    acc = np.zeros(n_rows, np.uint64)
     for g, (cols, a) in zip(groups or [[]], parts):
         by_pos.update(zip(g, cols))
         acc += a
-    cols = [by_pos[i] for i in range(df.shape[1])]
-    u = dedupe_sorted(np.sort(acc)) if df.shape[1] else np.zeros(min(len(df), 1), np.uint64)
+    cols = [by_pos[i] for i in range(first.shape[1])]
+    u = dedupe_sorted(np.sort(acc)) if first.shape[1] else np.zeros(min(n_rows, 1), np.uint64)
     rows = Distinct(hll_registers(u), u if len(u) <= ROW_EXACT_LIMIT else None)
-    return Profile({c.name: c for c in cols}, len(df), rows, renamed)
+    return Profile({c.name: c for c in cols}, n_rows, rows, renamed)
 
-# %% ../nbs/04_profile.ipynb #7b659d26
+# %% ../nbs/04_profile.ipynb #be77fcd1
 def _can_fork() -> bool:
     import multiprocessing as mp
 
@@ -148,12 +152,12 @@ def _can_fork() -> bool:
     return not mp.current_process().daemon
 
 
-def _forked(df, names, groups):
+def _forked(frames, names, groups):
     "Results of `_columns` for each column group: the first here, the others in forked children."
     import multiprocessing as mp
     import pickle
 
-    tasks = [partial(_columns, df, names, g) for g in groups]
+    tasks = [partial(_columns, frames, names, g) for g in groups]
     ctx = mp.get_context("fork")
     kids = []
     for task in tasks[1:]:
@@ -193,7 +197,7 @@ def _profile_chunks(chunks, n_jobs: int | None) -> Profile:
     def flush():
         nonlocal acc, rows
         if batch:
-            p = _profile_frame(batch[0] if len(batch) == 1 else pd.concat(batch, ignore_index=True), n_jobs)
+            p = _profile_frame(list(batch), n_jobs)
             acc = p if acc is None else acc.merge(p)
         batch.clear()
         rows = 0
