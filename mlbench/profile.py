@@ -143,7 +143,7 @@ def _profile_frame(df: pd.DataFrame | list[pd.DataFrame], n_jobs: int | None = N
     rows = Distinct(hll_registers(u), u if len(u) <= ROW_EXACT_LIMIT else None)
     return Profile({c.name: c for c in cols}, n_rows, rows, renamed)
 
-# %% ../nbs/04_profile.ipynb #be77fcd1
+# %% ../nbs/04_profile.ipynb #3d76c2a5
 def _can_fork() -> bool:
     import multiprocessing as mp
 
@@ -187,7 +187,7 @@ def _child(task, conn):
         conn.close()
 
 
-BATCH_ROWS = 1 << 19  # consecutive small chunks are joined up to this many rows before profiling
+BATCH_ROWS = 1_000_000  # consecutive small chunks are profiled together up to this many rows (as `scan` reads)
 
 
 def _profile_chunks(chunks, n_jobs: int | None) -> Profile:
