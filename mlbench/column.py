@@ -118,7 +118,7 @@ def _kind(s: pd.Series) -> str:
         return "datetime"
     return "string"
 
-# %% ../nbs/03_column.ipynb #446a4d88
+# %% ../nbs/03_column.ipynb #2f0c0829
 @dataclass
 class ColumnProfile:
     "Mergeable summary of one column."
@@ -183,13 +183,14 @@ class ColumnProfile:
         if self.non_null == 0 or o.non_null == 0:
             topk = o.topk if self.non_null == 0 else self.topk
         tc = dict(self.type_counts)
-        nan = _nan_count(self, o) + _nan_count(o, self)
         for k, v in o.type_counts.items():
             tc[k] = tc.get(k, 0) + v
+        dtypes = self.dtype.split("|")
+        dtypes += [d for d in o.dtype.split("|") if d not in dtypes]
         return replace(
-            self, kind=kind, dtype=self.dtype if self.dtype == o.dtype else f"{self.dtype}|{o.dtype}",
+            self, kind=kind, dtype="|".join(dtypes),  # every dtype the parts had, each once
             count=self.count + o.count, null_count=self.null_count + o.null_count,
-            nan_count=nan, posinf_count=self.posinf_count + o.posinf_count,
+            nan_count=_nan_count(self, o) + _nan_count(o, self), posinf_count=self.posinf_count + o.posinf_count,
             neginf_count=self.neginf_count + o.neginf_count, moments=self.moments.merge(o.moments),
             sketch=sketch, counts=counts,
             distinct=self.distinct.merge(o.distinct), topk=topk,
