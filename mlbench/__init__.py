@@ -12,8 +12,9 @@ from mlbench.data import fingerprint, flights, load, scan
 from mlbench.column import ColumnProfile
 from mlbench.profile import Profile, profile
 from mlbench.validate import Suite, ValidationResult
+from mlbench.drift import DriftReport, drift
 
 __version__ = "0.0.1"
 
 __all__ = ["load", "scan", "fingerprint", "flights", "profile", "Profile", "ColumnProfile", "Suite",
-           "ValidationResult", "MlbenchError", "DataError", "ColumnError", "FormatError"]
+           "ValidationResult", "drift", "DriftReport", "MlbenchError", "DataError", "ColumnError", "FormatError"]

@@ -433,7 +433,7 @@ def _regroup(keys, counts):
     g = pd.Series(counts).groupby(pd.Index(keys, dtype=object), sort=False).sum()
     return g.index, g.to_numpy()
 
-# %% ../nbs/03_column.ipynb #68712b7d
+# %% ../nbs/03_column.ipynb #e934dd20
 def _out(cp: ColumnProfile, v: float):
     "A float statistic in the column's own terms (datetimes as Timestamps)."
     if cp.kind == "datetime" and v is not None and not math.isnan(v):
@@ -472,6 +472,36 @@ def rank(self: ColumnProfile, x: float, inclusive: bool = False) -> float:
     if self.kll is None or self.kll.is_empty():
         return math.nan
     return float(self.kll.get_rank(x, inclusive))
+
+
+@patch
+def cdf(self: ColumnProfile, xs) -> np.ndarray:
+    "Share of finite values <= each of `xs` (vectorized; exact with exact counts, else from KLL)."
+    xs = np.asarray(xs, dtype=np.float64)
+    if self.counts is not None:
+        vals, cnt = self.counts
+        if not len(vals):
+            return np.full(len(xs), np.nan)
+        cum = np.concatenate([[0], np.cumsum(cnt)])
+        return cum[np.searchsorted(vals, xs, side="right")] / cum[-1]
+    if self.kll is None or self.kll.is_empty():
+        return np.full(len(xs), np.nan)
+    return np.asarray(self.kll.get_cdf(xs.tolist(), True)[:-1])
+
+
+@patch
+def quantiles(self: ColumnProfile, qs) -> np.ndarray:
+    "Quantiles at each of `qs` (vectorized `quantile`, in the sketch's float units)."
+    qs = np.asarray(qs, dtype=np.float64)
+    if self.counts is not None:
+        vals, cnt = self.counts
+        if not len(vals):
+            return np.full(len(qs), np.nan)
+        cum = np.cumsum(cnt)
+        return vals[np.minimum(np.searchsorted(cum, qs * cum[-1], side="right"), len(vals) - 1)]
+    if self.kll is None or self.kll.is_empty():
+        return np.full(len(qs), np.nan)
+    return np.asarray(self.kll.get_quantiles(qs.tolist()))
 
 
 @patch

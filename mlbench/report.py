@@ -54,7 +54,8 @@ def page(body: str, title: str) -> str:
             f"<style>{_CSS}</style></head><body><div class='mb-report'>{body}</div></body></html>")
 
 # %% auto #0
-__all__ = ['esc', 'page', 'bars_svg', 'column_card', 'profile_cards', 'profile_html', 'validation_html']
+__all__ = ['esc', 'page', 'bars_svg', 'column_card', 'profile_cards', 'profile_html', 'validation_html', 'cdf_svg', 'shares_svg',
+           'drift_html']
 
 # %% ../nbs/07_report.ipynb #c183e177
 def bars_svg(heights, labels=None, width: int = 300, height: int = 70, color: str = "#54aeff") -> str:
@@ -158,4 +159,70 @@ def validation_html(res, title: str = "Validation", standalone: bool = True) -> 
         f"<td>{'' if c.failing is None else f'{c.failing:,}'}</td></tr>" for c in checks)
     body = (f"<h1>{esc(title)}</h1><p>{verdict}</p><table class='mb-val'><tr><th>status</th><th>column</th>"
             f"<th>check</th><th>expected</th><th>observed</th><th>failing rows</th></tr>{rows}</table>")
+    return page(body, title) if standalone else f"<style>{_CSS}</style><div class='mb-report'>{body}</div>"
+
+# %% ../nbs/07_report.ipynb #896de4c1
+def cdf_svg(ref_q, cur_q, width: int = 300, height: int = 90) -> str:
+    "Reference (blue) and current (orange) CDFs as inline SVG, from their quantiles on an even grid."
+    ref_q, cur_q = np.asarray(ref_q, float), np.asarray(cur_q, float)
+    allv = np.concatenate([ref_q, cur_q])
+    allv = allv[np.isfinite(allv)]
+    if not len(allv):
+        return ""
+    lo, hi = float(allv.min()), float(allv.max())
+    span = hi - lo or 1.0
+
+    def line(q, color):
+        qs = np.linspace(0, 1, len(q))
+        pts = " ".join(f"{(v - lo) / span * (width - 4) + 2:.1f},{height - 2 - p * (height - 4):.1f}"
+                       for v, p in zip(q, qs) if np.isfinite(v))
+        return f"<polyline points='{pts}' fill='none' stroke='{color}' stroke-width='1.5'/>"
+
+    return (f"<svg width='{width}' height='{height}' role='img'><title>CDF: reference (blue) vs current "
+            f"(orange), {_num(lo)} to {_num(hi)}</title>{line(ref_q, '#0969da')}{line(cur_q, '#fb8500')}</svg>")
+
+
+def shares_svg(ref: dict, cur: dict, width: int = 300, height: int = 90, k: int = 12) -> str:
+    "Paired bars of category shares, reference (blue) and current (orange)."
+    rt, ct = sum(ref.values()) or 1, sum(cur.values()) or 1
+    cats = list(dict.fromkeys(list(ref)[:k] + list(cur)[:k]))[:k]
+    if not cats:
+        return ""
+    bw = width / len(cats)
+    top = max(max(ref.get(c, 0) / rt, cur.get(c, 0) / ct) for c in cats) or 1
+    out = []
+    for i, c in enumerate(cats):
+        for j, (share, color) in enumerate(((ref.get(c, 0) / rt, "#0969da"), (cur.get(c, 0) / ct, "#fb8500"))):
+            h = share / top * (height - 2)
+            out.append(f"<rect x='{i * bw + j * bw / 2:.1f}' y='{height - h:.1f}' width='{max(bw / 2 - 1, 0.5):.1f}' "
+                       f"height='{h:.1f}' fill='{color}'><title>{esc(c, 40)}: {share:.1%}</title></rect>")
+    return f"<svg width='{width}' height='{height}' role='img'>{''.join(out)}</svg>"
+
+
+def drift_html(rep, title: str = "Drift report", standalone: bool = True) -> str:
+    "HTML of a `DriftReport`: the verdict, schema changes, the tests and per-column charts."
+    verdict = (f"<span class='mb-fail'>dataset drifted: {len(rep.drifted_columns)} of {len(rep.tested_columns)} "
+               f"columns ({rep.share:.0%} ≥ {rep.drift_share:.0%})</span>" if rep.drifted else
+               f"<span class='mb-pass'>no dataset drift: {len(rep.drifted_columns)} of {len(rep.tested_columns)} "
+               f"columns drifted ({rep.share:.0%} < {rep.drift_share:.0%})</span>")
+    schema = "".join(f"<div class='mb-warn'>schema: {esc(s['column'])}: {esc(s['change'])}</div>" for s in rep.schema)
+    rows = sorted(rep.rows, key=lambda r: (not r["drifted"], -(r["effect"] if isinstance(r["effect"], float)
+                                                                and math.isfinite(r["effect"]) else 0)))
+    trs = "".join(
+        f"<tr><td class='mb-{'fail' if r['drifted'] else 'pass'}'>{'drift' if r['drifted'] else 'ok'}</td>"
+        f"<td>{esc(r['column'], 40)}</td><td>{r['kind']}</td><td>{r['test']}</td><td>{esc(r['statistic'])}</td>"
+        f"<td>{esc(r['p_adjusted'])}</td><td>{esc(r['effect'])} {esc(r.get('effect_size') or '')}</td>"
+        f"<td>{esc(r['threshold'])}</td><td>{esc(r['rule'])}</td></tr>" for r in rows)
+    cards = []
+    for col in rep.drifted_columns:
+        d = rep.details.get(col)
+        if not d:
+            continue
+        chart = (cdf_svg(d["reference"], d["current"]) if d["kind"] == "numbers"
+                 else shares_svg(d["reference"], d["current"]))
+        new = f"<div class='mb-warn'>new categories: {esc(', '.join(map(str, d['new'][:10])), 200)}</div>" if d.get("new") else ""
+        cards.append(f"<div class='mb-card' data-col='{html.escape(col, quote=True)}'><h3>{esc(col, 60)}</h3>{new}{chart}</div>")
+    body = (f"<h1>{esc(title)}</h1><p>{verdict}</p>{schema}<h2>Drifted columns</h2><div class='mb-cards'>{''.join(cards)}</div>"
+            f"<h2>Tests</h2><table class='mb-val'><tr><th></th><th>column</th><th>kind</th><th>test</th><th>statistic</th>"
+            f"<th>p (adjusted)</th><th>effect</th><th>threshold</th><th>rule</th></tr>{trs}</table>")
     return page(body, title) if standalone else f"<style>{_CSS}</style><div class='mb-report'>{body}</div>"
