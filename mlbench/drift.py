@@ -166,7 +166,7 @@ def missing_share(ref: _Side, cur: _Side) -> tuple[float, float, float]:
     z = (p2 - p1) / se
     return z, float(2 * norm.sf(abs(z))), p2 - p1
 
-# %% ../nbs/10_drift.ipynb #785b3c8a
+# %% ../nbs/10_drift.ipynb #26b610ec
 @dataclass
 class DriftReport:
     "Per-column drift tests, their verdicts, and the dataset verdict."
@@ -175,6 +175,7 @@ class DriftReport:
     alpha: float = 0.05
     schema: list[dict] = field(default_factory=list)  # columns only on one side, or of another kind
     details: dict = field(default_factory=dict, repr=False)  # column -> reference/current distributions, new categories
+    multivariate: object = None  # a `domain.DomainResult` when asked for (`drift(..., multivariate=True)`)
 
     @property
     def drifted_columns(self) -> list[str]:
@@ -196,7 +197,9 @@ class DriftReport:
 
     @property
     def drifted(self) -> bool:
-        "True when the share of drifted columns reaches `drift_share`."
+        "True when the share of drifted columns reaches `drift_share`, or the domain classifier tells the sets apart."
+        if self.multivariate is not None and self.multivariate.drifted:
+            return True
         return bool(self.tested_columns) and self.share >= self.drift_share
 
     def to_frame(self) -> pd.DataFrame:
@@ -209,7 +212,9 @@ class DriftReport:
         return {"drifted": self.drifted, "share": self.share, "drift_share": self.drift_share, "alpha": self.alpha,
                 "drifted_columns": self.drifted_columns, "schema": self.schema,
                 "tests": [{k: _jsonable(v) for k, v in r.items()} for r in self.rows],
-                "new_categories": {c: d["new"] for c, d in self.details.items() if d.get("new")}}
+                "new_categories": {c: d["new"] for c, d in self.details.items() if d.get("new")},
+                "multivariate": None if self.multivariate is None else
+                {k: _jsonable(v) for k, v in self.multivariate.to_dict().items()}}
 
     def to_json(self, path=None) -> str:
         "The report as JSON (strict: NaN/inf become null); written to `path` when given."
@@ -247,14 +252,15 @@ def _jsonable(v):
         return bool(v)
     return v
 
-# %% ../nbs/10_drift.ipynb #a2581e61
+# %% ../nbs/10_drift.ipynb #12817e10
 def drift(reference,  # DataFrame or Profile: the data the model was built on
           current,  # DataFrame or Profile: the data to check
           alpha: float = 0.05,  # false-discovery rate across all tests (Benjamini–Hochberg)
           columns: list[str] | None = None,  # only these columns (default: all shared columns)
           tests: str = "auto",  # "auto" (p-value, plus effect size at large n) or "pvalue" (p-value only)
           drift_share: float = 0.5,  # the dataset drifts when this share of tested columns drift
-          seed: int = 0,  # seed of the samples of large frames
+          seed: int = 0,  # seed of the samples of large frames (and of the domain classifier)
+          multivariate: bool = False,  # also run the domain-classifier test (frames only; seconds, not milliseconds)
           ) -> DriftReport:
     "Compare `current` with `reference`, column by column."
     if tests not in ("auto", "pvalue"):
@@ -281,7 +287,14 @@ def drift(reference,  # DataFrame or Profile: the data the model was built on
             continue
         rows += _column_rows(name, a, b, details)
     _decide(rows, alpha, tests)
-    return DriftReport(rows, drift_share, alpha, schema, details)
+    domain = None
+    if multivariate:
+        if as_profiles:
+            raise ValueError("multivariate=True needs rows: pass DataFrames, not Profiles")
+        from mlbench.domain import domain_classifier
+
+        domain = domain_classifier(ref, cur, alpha=alpha, columns=names, seed=seed)
+    return DriftReport(rows, drift_share, alpha, schema, details, domain)
 
 
 def _frame_of(x, name):

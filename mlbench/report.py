@@ -161,7 +161,7 @@ def validation_html(res, title: str = "Validation", standalone: bool = True) -> 
             f"<th>check</th><th>expected</th><th>observed</th><th>failing rows</th></tr>{rows}</table>")
     return page(body, title) if standalone else f"<style>{_CSS}</style><div class='mb-report'>{body}</div>"
 
-# %% ../nbs/07_report.ipynb #896de4c1
+# %% ../nbs/07_report.ipynb #779e54ca
 def cdf_svg(ref_q, cur_q, width: int = 300, height: int = 90) -> str:
     "Reference (blue) and current (orange) CDFs as inline SVG, from their quantiles on an even grid."
     ref_q, cur_q = np.asarray(ref_q, float), np.asarray(cur_q, float)
@@ -206,6 +206,11 @@ def drift_html(rep, title: str = "Drift report", standalone: bool = True) -> str
                f"<span class='mb-pass'>no dataset drift: {len(rep.drifted_columns)} of {len(rep.tested_columns)} "
                f"columns drifted ({rep.share:.0%} < {rep.drift_share:.0%})</span>")
     schema = "".join(f"<div class='mb-warn'>schema: {esc(s['column'])}: {esc(s['change'])}</div>" for s in rep.schema)
+    mv = rep.multivariate
+    if mv is not None:
+        top = ", ".join(f"{esc(k, 30)} ({v:.3f})" for k, v in mv.features.head(5).items())
+        schema += (f"<p class='mb-{'fail' if mv.drifted else 'pass'}'>domain classifier: ROC AUC {mv.auc:.3f} "
+                   f"(threshold {mv.threshold:.3f}, p = {mv.p_value:.3f}); separating features: {top}</p>")
     rows = sorted(rep.rows, key=lambda r: (not r["drifted"], -(r["effect"] if isinstance(r["effect"], float)
                                                                 and math.isfinite(r["effect"]) else 0)))
     trs = "".join(
