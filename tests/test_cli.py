@@ -57,3 +57,19 @@ def test_unusable_input_exits_2(data):
     r = run("profile", "sqlite:///" + str(data / "db.sqlite"), "--query", "SELECT * FROM missing_table")
     assert r.returncode == 2 and "missing_table" in r.stderr
     assert run().returncode in (0, 2)  # no arguments: help
+
+
+def test_drift_exit_codes(data):
+    rng = np.random.default_rng(1)
+    moved = pd.DataFrame({"x": rng.normal(2, 1, 500), "k": rng.integers(0, 5, 500), "c": rng.choice(["a", "b"], 500)})
+    moved.to_parquet(data / "moved.parquet")
+    r = run("drift", data / "ref.parquet", data / "moved.parquet", "--json", data / "d.json", "--html", data / "d.html",
+            "--drift-share", "0.3")
+    assert r.returncode == 1, r.stdout + r.stderr
+    rep = json.loads((data / "d.json").read_text())
+    assert rep["drifted"] and "x" in rep["drifted_columns"]
+    assert "<script src" not in (data / "d.html").read_text()
+    assert run("profile", data / "ref.parquet", "--save", data / "ref.mbp").returncode == 0
+    assert run("drift", data / "ref.mbp", data / "ref.parquet").returncode == 0  # a stored profile vs its own data
+    r = run("drift", data / "ref.parquet", data / "missing.parquet")
+    assert r.returncode == 2 and "missing.parquet" in r.stderr
