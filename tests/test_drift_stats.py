@@ -225,7 +225,7 @@ def test_power_category_share_5_points(i, points):
         ref = pd.DataFrame({"c": pd.Series(LEVELS[rng.choice(5, p=SHARES, size=POWER_N)], dtype="str")})
         cur = pd.DataFrame({"c": pd.Series(LEVELS[rng.choice(5, p=shifted, size=POWER_N)], dtype="str")})
         found += "c" in mb.drift(ref, cur).drifted_columns
-    print(f"\n{points:+.2f} in level {LEVELS[i]!r} at n = {POWER_N:,}: found in {found}/{POWER_REPS}")
+    print(f"\n{points:+.2f} in level {str(LEVELS[i])!r} at n = {POWER_N:,}: found in {found}/{POWER_REPS}")
     assert found >= math.ceil(0.95 * POWER_REPS), found
 
 
@@ -467,3 +467,22 @@ def test_flights_profiles_give_the_same_drifted_columns(flights_report, flights_
     assert from_profiles.drifted == flights_report.drifted
     mixed = mb.drift(pr, cur)  # a stored profile against a new frame
     assert sorted(mixed.drifted_columns) == sorted(flights_report.drifted_columns)
+
+
+# ---------------------------------------------------------------- calibration from stored profiles
+
+PROFILE_REPS = 50
+
+
+@pytest.mark.parametrize("tests", ["auto", "pvalue"])
+def test_false_alarm_rate_profiles_n100000(tests):
+    "Profile against profile, one distribution: the sketch's error must not turn into false alarms."
+    n = 100_000
+    alarms = 0
+    for rep in range(PROFILE_REPS):
+        rng = np.random.default_rng([23, rep])
+        ref = mb.profile(pd.DataFrame({"x": rng.normal(size=n)}))
+        cur = mb.profile(pd.DataFrame({"x": rng.normal(size=n)}))
+        alarms += "x" in mb.drift(ref, cur, tests=tests).drifted_columns
+    print(f"\nprofiles, n = {n:,}, tests={tests!r}: false alarms {alarms}/{PROFILE_REPS}")
+    assert alarms / PROFILE_REPS <= MAX_FALSE_ALARM, alarms
