@@ -30,7 +30,7 @@ lint: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-# Peers that need pandas<3 (ydata-profiling) live in their own venv, called as a subprocess.
+# Peers that need pandas<3 (ydata-profiling, Evidently) live in their own venv, called as a subprocess.
 PEERS := .venv-peers
 PEERS_STAMP := $(PEERS)/.installed
 
@@ -46,6 +46,7 @@ bench: private SHELL := /bin/bash
 bench: private .SHELLFLAGS := -eo pipefail -c
 bench: $(STAMP) $(PEERS_STAMP)
 	$(BIN)/python bench/profile.py | tee /dev/stderr | tail -n 1 >> bench/results.jsonl
+	$(BIN)/python bench/drift.py | tee /dev/stderr | tail -n 1 >> bench/results.jsonl
 	$(BIN)/python bench/import_time.py | tee /dev/stderr | tail -n 1 >> bench/results.jsonl
 
 clean:

@@ -144,7 +144,8 @@ for line in sys.stdin:
         else:
             drifted = v >= thr
         cols[cfg["column"]] = dict(method=method, threshold=thr, value=v, drifted=bool(drifted))
-    print("@@" + json.dumps(dict(compute_s=compute_s, read_s=read_s, columns=cols)), flush=True)
+    print("@@" + json.dumps(dict(compute_s=compute_s, read_s=read_s, n_rows=[len(ref), len(cur)], columns=cols)),
+          flush=True)
 '''
 
 
@@ -213,7 +214,7 @@ def main(argv=None):
     ap.add_argument("--evidently-reps", type=int, default=3, help="repetitions of Evidently (median reported)")
     ap.add_argument("--fa-reps", default="20,3,2",
                     help="mlbench false-alarm repetitions at n = 1e4,1e5,1e6 (fresh data each)")
-    ap.add_argument("--fa-evidently-reps", default="5,1,1",
+    ap.add_argument("--fa-evidently-reps", default="3,1,1",
                     help="Evidently false-alarm repetitions at n = 1e4,1e5,1e6 (the first of mlbench's)")
     ap.add_argument("--fa-max-rows", type=int, default=None,
                     help="skip false-alarm sizes above this (default: --rows)")
@@ -276,6 +277,7 @@ def main(argv=None):
                 times["mlbench_profiles"].append(t)
             if rep < ev_reps:
                 res["evidently"] = ev.run(ref_pq, cur_pq)
+                assert res["evidently"]["n_rows"] == [a.rows, a.rows], res["evidently"]["n_rows"]
                 times["evidently"].append(res["evidently"]["compute_s"])
             print(f"rep {rep + 1}: " + ", ".join(f"{s} {v[rep]:.3f} s" for s, v in times.items() if len(v) > rep),
                   flush=True)
@@ -328,19 +330,28 @@ def main(argv=None):
                 continue
             flags = {"mlbench": [], "mlbench_profiles": [], "evidently": []}
             runs_any = {s: [] for s in flags}
+            fa_times = {"mlbench": [], "evidently": []}
             for r in range(max(fa_reps[k], fa_ev_reps[k])):
                 s = a.seed + 1000 * (k + 1) + 2 * r
                 fa_ref, fa_cur = make_frame(n, s), make_frame(n, s + 1)
                 if r < fa_reps[k]:
-                    found = drift(fa_ref, fa_cur, alpha=ALPHA).drifted_columns
+                    t, rep_ = timed(lambda: drift(fa_ref, fa_cur, alpha=ALPHA))
+                    fa_times["mlbench"].append(t)
+                    found = rep_.drifted_columns
                     flags["mlbench"].append(len(found))
                     runs_any["mlbench"].append(bool(found))
                     found = drift(mb.profile(fa_ref), mb.profile(fa_cur), alpha=ALPHA).drifted_columns
                     flags["mlbench_profiles"].append(len(found))
                     runs_any["mlbench_profiles"].append(bool(found))
                 if r < fa_ev_reps[k]:
-                    out = ev.run(write_parquet(fa_ref, data_dir / "fa_ref.parquet"),
-                                 write_parquet(fa_cur, data_dir / "fa_cur.parquet"))
+                    # fresh file names: the subprocess caches the last pair by path
+                    pq = [write_parquet(x, data_dir / f"fa_{n}_{r}_{side}.parquet")
+                          for x, side in ((fa_ref, "ref"), (fa_cur, "cur"))]
+                    out = ev.run(*pq)
+                    for f in pq:
+                        f.unlink()
+                    assert out["n_rows"] == [n, n], out["n_rows"]
+                    fa_times["evidently"].append(out["compute_s"])
                     flags["evidently"].append(len(ev_drifted(out)))
                     runs_any["evidently"].append(bool(ev_drifted(out)))
             ncol = fa_ref.shape[1]
@@ -348,12 +359,13 @@ def main(argv=None):
             entry["any_column"] = {s: (rnd(sum(v) / len(v), 3) if v else None) for s, v in runs_any.items()}
             entry["reps"] = {s: len(v) for s, v in flags.items()}
             entry["cols"] = ncol
+            entry["seconds"] = {s: (rnd(statistics.median(v), 4) if v else None) for s, v in fa_times.items()}
             false_alarm[key] = entry
             print(f"  n = {n:>9,}: mlbench {entry['mlbench']} ({sum(flags['mlbench'])} of "
                   f"{ncol * len(flags['mlbench'])}), mlbench profiles {entry['mlbench_profiles']} "
                   f"({sum(flags['mlbench_profiles'])} of {ncol * len(flags['mlbench_profiles'])}), Evidently "
                   f"{entry['evidently']} ({sum(flags['evidently'])} of {ncol * len(flags['evidently'])}); runs with "
-                  f"any column flagged: {entry['any_column']} [at {time.perf_counter() - t_start:.0f} s]", flush=True)
+                  f"any column flagged: {entry['any_column']}; median s: {entry['seconds']} [at {time.perf_counter() - t_start:.0f} s]", flush=True)
             fa_ref = fa_cur = None
         fa_worst = max((e["mlbench"] for e in false_alarm.values() if e), default=None)
         fa_worst_p = max((e["mlbench_profiles"] for e in false_alarm.values() if e), default=None)

@@ -16,7 +16,7 @@ import mlbench as mb
 from mlbench.errors import ColumnError
 
 RULES = {"p-value", "p-value + effect size (n > 10,000)", "insufficient data", "constant reference moved"}
-TESTS = {"ks", "chi2", "missing_share"}
+TESTS = {"ks", "chi2", "missing_share", "infinite_share"}
 MIXED = [1, "a", None, b"x", [1, 2], {"k": 1}, 2.5, "b", True]
 
 
