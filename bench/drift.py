@@ -18,7 +18,6 @@ long-lived subprocess that reads Parquet copies of the same frames and times its
 from __future__ import annotations
 
 import argparse
-import gc
 import importlib.metadata as md
 import json
 import math
@@ -32,6 +31,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ratio, rnd, timed  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 20261124
@@ -176,21 +178,6 @@ class Evidently:
 
 
 # ---------------------------------------------------------------- helpers
-
-def timed(fn):
-    gc.collect()
-    t0 = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t0, out
-
-
-def ratio(a, b):
-    return None if a is None or b is None or b == 0 else a / b
-
-
-def rnd(x, nd=4):
-    return None if x is None else round(x, nd)
-
 
 def prec_rec(found, planted) -> tuple[float | None, float]:
     found, planted = set(found), set(planted)

@@ -30,6 +30,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ratio, rnd, timed  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 20261123
 N_CHUNKS = 10
@@ -301,21 +304,6 @@ def check_ydata(c: Checks, fr: pd.DataFrame, yd: dict):
 
 
 # ---------------------------------------------------------------- timing
-
-def timed(fn):
-    gc.collect()
-    t0 = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t0, out
-
-
-def ratio(a, b):
-    return None if a is None or b is None or b == 0 else a / b
-
-
-def rnd(x, nd=4):
-    return None if x is None else round(x, nd)
-
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
