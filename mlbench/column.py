@@ -433,7 +433,7 @@ def _regroup(keys, counts):
     g = pd.Series(counts).groupby(pd.Index(keys, dtype=object), sort=False).sum()
     return g.index, g.to_numpy()
 
-# %% ../nbs/03_column.ipynb #e934dd20
+# %% ../nbs/03_column.ipynb #3ad0f650
 def _out(cp: ColumnProfile, v: float):
     "A float statistic in the column's own terms (datetimes as Timestamps)."
     if cp.kind == "datetime" and v is not None and not math.isnan(v):
@@ -449,49 +449,33 @@ def quantile(self: ColumnProfile, q: float):
         raise ValueError(f"quantile q must be in [0, 1], got {q!r}")
     if not self.numeric:
         raise ColumnError(self.name, f"quantiles need a numeric kind, found {self.kind}")
-    if self.counts is not None:  # exact, with KLL's convention: the value at sorted position floor(q * n)
-        vals, cnt = self.counts
-        if not len(vals):
-            return math.nan
-        cum = np.cumsum(cnt)
-        return _out(self, float(vals[min(np.searchsorted(cum, q * cum[-1], side="right"), len(vals) - 1)]))
-    if self.kll is None or self.kll.is_empty():
-        return math.nan
-    return _out(self, float(self.kll.get_quantile(q)))
+    return _out(self, float(self.quantiles([q])[0]))
 
 
 @patch
 def rank(self: ColumnProfile, x: float, inclusive: bool = False) -> float:
     "Share of finite values <= x (`inclusive`) or < x; exact while counts are exact, else from KLL."
-    if self.counts is not None:
-        vals, cnt = self.counts
-        if not len(vals):
-            return math.nan
-        i = np.searchsorted(vals, x, side="right" if inclusive else "left")
-        return float(cnt[:i].sum() / cnt.sum())
-    if self.kll is None or self.kll.is_empty():
-        return math.nan
-    return float(self.kll.get_rank(x, inclusive))
+    return float(self.cdf([x], inclusive)[0])
 
 
 @patch
-def cdf(self: ColumnProfile, xs) -> np.ndarray:
-    "Share of finite values <= each of `xs` (vectorized; exact with exact counts, else from KLL)."
+def cdf(self: ColumnProfile, xs, inclusive: bool = True) -> np.ndarray:
+    "Share of finite values <= (or, not `inclusive`, <) each of sorted `xs`; exact with exact counts, else from KLL."
     xs = np.asarray(xs, dtype=np.float64)
     if self.counts is not None:
         vals, cnt = self.counts
         if not len(vals):
             return np.full(len(xs), np.nan)
         cum = np.concatenate([[0], np.cumsum(cnt)])
-        return cum[np.searchsorted(vals, xs, side="right")] / cum[-1]
+        return cum[np.searchsorted(vals, xs, side="right" if inclusive else "left")] / cum[-1]
     if self.kll is None or self.kll.is_empty():
         return np.full(len(xs), np.nan)
-    return np.asarray(self.kll.get_cdf(xs.tolist(), True)[:-1])
+    return np.asarray(self.kll.get_cdf(xs.tolist(), inclusive)[:-1])
 
 
 @patch
 def quantiles(self: ColumnProfile, qs) -> np.ndarray:
-    "Quantiles at each of `qs` (vectorized `quantile`, in the sketch's float units)."
+    "Quantiles at each of `qs`, in the sketch's float units; exact with KLL's convention (the value at sorted position floor(q * n)) while counts are exact."
     qs = np.asarray(qs, dtype=np.float64)
     if self.counts is not None:
         vals, cnt = self.counts
