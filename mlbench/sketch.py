@@ -160,7 +160,7 @@ class Distinct:
             return math.nan
         return 0.0 if self.exact is not None else 1.04 / math.sqrt(len(self.regs))
 
-# %% ../nbs/02_sketch.ipynb #52f1b18c
+# %% ../nbs/02_sketch.ipynb #411ade3a
 @dataclass
 class TopK:
     "Misra–Gries frequent-items summary; counts are lower bounds, true count <= count + error."
@@ -184,7 +184,7 @@ class TopK:
         "The k most frequent values with their counts, most frequent first (ties by value order)."
         s = self.counts
         order = np.lexsort((np.arange(len(s)), -s.to_numpy()))[:k]
-        return [(s.index[i], int(s.iloc[i])) for i in order]
+        return list(zip(s.index[order].tolist(), s.to_numpy()[order].tolist()))
 
 
 def _reduce(s: pd.Series, capacity: int) -> tuple[pd.Series, int]:
