@@ -109,6 +109,19 @@ def test_rerun_identical_large_frames_sampled():
     assert abs(_row(a, "x", "ks").statistic - stats.ks_2samp(x, y).statistic) < 0.01
 
 
+
+def test_threaded_columns_equal_sequential(monkeypatch):
+    "Columns tested in threads (large frames) give exactly the report of one column after another."
+    ref, cur = _mixed_frame(30_000, 7), _mixed_frame(30_000, 8)
+    cur["x"] += 0.05
+    monkeypatch.setattr(D, "PARALLEL_ROWS", 0)
+    threaded = mb.drift(ref, cur)
+    monkeypatch.setattr(D, "PARALLEL_ROWS", 10**12)
+    sequential = mb.drift(ref, cur)
+    pd.testing.assert_frame_equal(threaded.to_frame(), sequential.to_frame(), check_exact=True)
+    assert threaded.to_json() == sequential.to_json()
+    assert len(threaded.to_frame()) > 3
+
 _SUBPROCESS = textwrap.dedent("""
     import sys
     sys.path.insert(0, {tests!r})
