@@ -36,7 +36,7 @@ class SweepError(MlbenchError):
 
 # %% auto #0
 __all__ = ['DEFAULT_STORAGE', 'ETA', 'MIN_RUNG_ROWS', 'BATCH', 'STARTUP', 'GAP_FLAG', 'SweepError', 'Param', 'space', 'tune',
-           'Sweep', 'SweepHandle']
+           'Sweep', 'SweepHandle', 'tune_config']
 
 # %% ../nbs/13_sweep.ipynb #57791eed
 @dataclass(frozen=True)
@@ -898,3 +898,96 @@ def _background(args: dict) -> SweepHandle:
     proc.start()
     return SweepHandle(proc, parent, args["study_name"], st,
                        (args["estimator"], args["X"], args["y"], args["space"], args["seed"]))
+
+# %% ../nbs/13_sweep.ipynb #292e9df3
+_CONFIG_KEYS = {"data", "query", "filter", "target", "dropna", "features", "sample", "estimator", "params", "space",
+                "cv", "scoring", "n_trials", "timeout", "sampler", "pruner", "storage", "study_name", "n_jobs", "seed",
+                "resource", "batch_size"}
+
+
+def _space_from_config(spec: dict) -> dict:
+    out = {}
+    for name, v in (spec or {}).items():
+        if isinstance(v, dict) and len({"int", "float", "choice"} & set(v)) == 1:
+            extra = set(v) - {"int", "float", "choice", "log", "step"}
+            if extra:
+                raise SweepError(f"space.{name}: unknown keys {sorted(extra)} (use int/float/choice, log, step)")
+            if "choice" in v:
+                out[name] = space.choice(v["choice"])
+            else:
+                kind = "int" if "int" in v else "float"
+                b = v[kind]
+                if not isinstance(b, list) or len(b) != 2:
+                    raise SweepError(f"space.{name}: {kind} needs [low, high], got {b!r}")
+                out[name] = space.int(b[0], b[1], log=bool(v.get("log", False)), step=v.get("step", 1)) if kind == "int" \
+                    else space.float(b[0], b[1], log=bool(v.get("log", False)))
+        else:
+            out[name] = v  # a fixed value
+    return out
+
+
+def tune_config(config, progress: bool = True, **overrides) -> Sweep:
+    "Run the sweep a YAML file (or dict) describes; `overrides` replace its keys."
+    import importlib
+
+    import yaml
+
+    if isinstance(config, (str, os.PathLike)):
+        path = Path(config)
+        if not path.exists():
+            raise SweepError(f"config file not found: {path}")
+        try:
+            config = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as e:
+            raise SweepError(f"{path}: not valid YAML: {e}") from None
+    if not isinstance(config, dict):
+        raise SweepError(f"a sweep config is a mapping of keys, got {type(config).__name__}")
+    cfg = {**config, **overrides}
+    unknown = set(cfg) - _CONFIG_KEYS
+    if unknown:
+        raise SweepError(f"unknown config keys {sorted(unknown)}; known: {', '.join(sorted(_CONFIG_KEYS))}")
+    for k in ("data", "target", "estimator", "space"):
+        if k not in cfg:
+            raise SweepError(f"config: {k!r} is required")
+    from mlbench.data import flights, load
+
+    df = flights() if cfg["data"] == "flights" else load(cfg["data"], query=cfg.get("query"))
+    if cfg.get("filter"):
+        df = df.query(cfg["filter"])
+    if cfg.get("dropna"):
+        missing = [c for c in cfg["dropna"] if c not in df.columns]
+        if missing:
+            raise SweepError(f"config dropna: no column(s) {missing} in the data")
+        df = df.dropna(subset=cfg["dropna"])
+    target = cfg["target"]
+    if target in df.columns:
+        y = df[target]
+        used = {target}
+    else:
+        try:
+            y = df.eval(target)
+        except Exception as e:  # noqa: BLE001
+            raise SweepError(f"config target {target!r} is neither a column nor an expression over columns: {e}") from None
+        used = {c for c in df.columns if c in target}
+    feats = cfg.get("features") or [c for c in df.columns if c not in used]
+    missing = [c for c in feats if c not in df.columns]
+    if missing:
+        raise SweepError(f"config features: no column(s) {missing} in the data; columns: {', '.join(map(str, df.columns))}")
+    X = df[feats]
+    for c in X.columns:  # text columns as pandas categoricals, which scikit-learn's boosting takes natively
+        if X[c].dtype == object or pd.api.types.is_string_dtype(X[c]):
+            X = X.assign(**{c: X[c].astype("category")})
+    if cfg.get("sample") and len(X) > cfg["sample"]:
+        keep = np.sort(np.random.default_rng(cfg.get("seed", 0)).choice(len(X), int(cfg["sample"]), replace=False))
+        X, y = X.iloc[keep], y.iloc[keep]
+    mod, _, cls = str(cfg["estimator"]).rpartition(".")
+    try:
+        est = getattr(importlib.import_module(mod), cls)(**(cfg.get("params") or {}))
+    except (ImportError, AttributeError, ValueError) as e:
+        raise SweepError(f"config estimator {cfg['estimator']!r} cannot be imported: {e}") from None
+    except TypeError as e:
+        raise SweepError(f"config params for {cfg['estimator']}: {e}") from None
+    kw = {k: cfg[k] for k in ("cv", "scoring", "n_trials", "timeout", "sampler", "pruner", "storage", "study_name",
+                              "n_jobs", "seed", "resource", "batch_size") if k in cfg}
+    return tune(est, _space_from_config(cfg["space"]), X.reset_index(drop=True), y.reset_index(drop=True),
+                progress=progress, **kw)
