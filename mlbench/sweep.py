@@ -486,7 +486,7 @@ class _Lock:
             self.f.close()
             self.f = None
 
-# %% ../nbs/13_sweep.ipynb #cf26edda
+# %% ../nbs/13_sweep.ipynb #420700e4
 def tune(estimator,  # scikit-learn estimator/Pipeline, a TabularNet, or {family: estimator}
          space,  # {param: space.int/float/choice or a fixed value}, or {family: {...}}
          X, y,  # training data (DataFrame/array, labels)
@@ -563,6 +563,7 @@ def tune(estimator,  # scikit-learn estimator/Pipeline, a TabularNet, or {family
             raise SweepError(f"study {name!r} in {where} was made with a different {', '.join(diff)}; "
                              "give a new study_name to start a new sweep")
         _recover(study)
+        study.set_user_attr("n_trials", int(n_trials))
         ctx = dict(X=X, y=y, folds=folds, scorer=scorers, classify=classify)
         ex = _Dask(ctx, client) if client is not None else _Pool(ctx, n_jobs) if n_jobs > 1 else _Inline(ctx)
         batch = batch_size or max(BATCH, ex.slots)

@@ -14,7 +14,7 @@ import ipywidgets as W
 from .report import _CSS, esc, profile_cards, validation_html
 
 # %% auto #0
-__all__ = ['ProfileView', 'ValidationView', 'DriftView']
+__all__ = ['ProfileView', 'ValidationView', 'DriftView', 'SweepView']
 
 # %% ../nbs/08_widgets.ipynb #6f579414
 class ProfileView(W.VBox):
@@ -98,3 +98,103 @@ class DriftView(W.VBox):
         self.table.value = (f"<style>{_CSS}</style><div class='mb-report'><table class='mb-val'>"
                             f"<tr><th></th><th>column</th><th>reference (blue) vs current (orange)</th><th>tests</th></tr>"
                             f"{''.join(rows)}</table></div>")
+
+# %% ../nbs/08_widgets.ipynb #f070b8be
+def _curve_svg(values: list, width: int = 360, height: int = 110) -> str:
+    "Best score so far as an inline SVG step line (no JS, no CDN)."
+    pts = [(i, v) for i, v in enumerate(values) if v is not None and math.isfinite(v)]
+    if len(pts) < 1:
+        return "<svg width='360' height='20'><text x='0' y='14' font-size='11'>no completed trial yet</text></svg>"
+    lo, hi = min(v for _, v in pts), max(v for _, v in pts)
+    span, n = (hi - lo) or 1.0, max(len(values) - 1, 1)
+    xy = " ".join(f"{8 + i / n * (width - 16):.1f},{height - 14 - (v - lo) / span * (height - 28):.1f}" for i, v in pts)
+    return (f"<svg width='{width}' height='{height}' xmlns='http://www.w3.org/2000/svg'>"
+            f"<polyline fill='none' stroke='#1f77b4' stroke-width='2' points='{xy}'/>"
+            f"<text x='8' y='11' font-size='10'>best {hi:.5g}</text>"
+            f"<text x='8' y='{height - 2}' font-size='10'>trial 0 … {len(values) - 1}; first best {lo:.5g}</text></svg>")
+
+
+class SweepView(W.VBox):
+    "A sweep: progress, best-so-far curve, importances and a sortable trials table; `watch()` keeps it live."
+
+    def __init__(self, sweep, interval: float = 1.0, rows: int = 50):
+        from mlbench.sweep import SweepHandle
+
+        self.handle = sweep if isinstance(sweep, SweepHandle) else None
+        self.sweep = sweep.sweep() if self.handle is not None else sweep
+        self.interval, self.rows, self._thread = interval, rows, None
+        self.progress = W.IntProgress(min=0, max=1, description="trials")
+        self.status = W.HTML()
+        self.curve = W.HTML()
+        self.importance = W.HTML()
+        self.sort = W.Dropdown(options=["score", "number", "duration_s", "gap"], value="score", description="sort by")
+        self.table = W.HTML()
+        self.sort.observe(lambda change: self.refresh(), "value")
+        super().__init__([W.HBox([self.progress, self.status]), W.HBox([self.curve, self.importance]),
+                          self.sort, self.table])
+        self.refresh()
+        if self.handle is not None:
+            self.watch()
+
+    def refresh(self):
+        "Re-read the storage and redraw."
+        t = self.sweep.trials
+        total = int(self.sweep.study.user_attrs.get("n_trials") or max(len(t), 1))
+        finished = t["state"].isin(["COMPLETE", "PRUNED", "FAIL"])
+        self.progress.max, self.progress.value = max(total, 1), int(finished.sum())
+        counts = t["state"].value_counts().to_dict()
+        self.status.value = (f"<b>{esc(self.sweep.name, 80)}</b>: " + ", ".join(f"{v} {k.lower()}" for k, v in counts.items())
+                             + (f" of {total}" if total else ""))
+        done = t["score"].where(t["state"] == "COMPLETE")
+        self.best_curve = done.cummax().tolist()
+        self.curve.value = _curve_svg(self.best_curve)
+        imp = self.sweep.importances() if (t["state"] == "COMPLETE").sum() >= 3 else {}
+        self.importance.value = "<div style='font-size:12px'><b>parameter importance</b><br>" + ("".join(
+            f"<div>{esc(k, 40)} <span style='display:inline-block;background:#1f77b4;height:9px;width:{v * 120:.0f}px'>"
+            f"</span> {v:.2f}</div>" for k, v in imp.items()) or "(after 3 completed trials)") + "</div>"
+        key = self.sort.value
+        shown = t.sort_values(key, ascending=key in ("number", "duration_s"), na_position="last").head(self.rows)
+        self.shown = shown["number"].tolist()
+        cols = [c for c in shown.columns if c not in ("resource",)]
+        head = "".join(f"<th>{esc(c, 30)}</th>" for c in cols)
+        body = "".join("<tr>" + "".join(f"<td class='{'mb-fail' if c == 'state' and v == 'FAIL' else ''}'>"
+                                        f"{esc(_fmt(v), 80)}</td>" for c, v in zip(cols, r)) + "</tr>"
+                       for r in shown[cols].itertuples(index=False))
+        self.table.value = (f"<style>{_CSS}</style><div class='mb-report'><table class='mb-val'><tr>{head}</tr>{body}"
+                            "</table></div>")
+        return self
+
+    def watch(self):
+        "Refresh every `interval` seconds in a background thread until the sweep stops (or `unwatch()`)."
+        import threading
+
+        if self._thread is not None and self._thread.is_alive():
+            return self
+        self._stop = threading.Event()
+
+        def loop():
+            while not self._stop.wait(self.interval):
+                try:
+                    self.refresh()
+                except Exception:  # noqa: BLE001 - storage busy for a moment: try again next tick
+                    continue
+                running = (self.sweep.trials["state"] == "RUNNING").any()
+                if (self.handle is not None and self.handle.done) or (self.handle is None and not running
+                                                                      and self.progress.value >= self.progress.max):
+                    self.refresh()
+                    break
+
+        self._thread = threading.Thread(target=loop, daemon=True, name="mlbench-sweepview")
+        self._thread.start()
+        return self
+
+    def unwatch(self):
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join(5)
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return "" if math.isnan(v) else f"{v:.5g}"
+    return "" if v is None else str(v)

@@ -275,3 +275,21 @@ def test_importances_and_overfitting(tmp_path):
     assert (sw.overfitting()["gap"] > S.GAP_FLAG).all()
     summary = sw.summary()
     assert json.loads(json.dumps(summary, default=str))["trials"] == 10 and summary["data_fingerprint"] == sw.fingerprint
+
+
+def test_sweep_view_follows_a_background_sweep(tmp_path):
+    widgets = pytest.importorskip("mlbench.widgets")
+    h = tune(Faulty(sleep=0.05), {"C": space.float(0.01, 10, log=True)}, X, Y, cv=3, n_trials=16,
+             storage=tmp_path / "v.db", study_name="v", background=True, pruner=None)
+    deadline = time.time() + 60
+    while time.time() < deadline and not _finished(tmp_path / "v.db", "v"):
+        time.sleep(0.1)
+    view = widgets.SweepView(h, interval=0.2)
+    seen = []
+    while not h.done and time.time() < deadline:
+        seen.append(view.progress.value)
+        time.sleep(0.1)
+    view._thread.join(10)
+    assert view.progress.value == view.progress.max == 16
+    assert min(seen) < 16 and len(set(seen)) > 1  # it moved while the sweep ran
+    assert view.best_curve[-1] == h.result(refit=False).best_score
