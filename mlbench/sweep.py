@@ -486,7 +486,7 @@ class _Lock:
             self.f.close()
             self.f = None
 
-# %% ../nbs/13_sweep.ipynb #420700e4
+# %% ../nbs/13_sweep.ipynb #3a681141
 def tune(estimator,  # scikit-learn estimator/Pipeline, a TabularNet, or {family: estimator}
          space,  # {param: space.int/float/choice or a fixed value}, or {family: {...}}
          X, y,  # training data (DataFrame/array, labels)
@@ -494,6 +494,7 @@ def tune(estimator,  # scikit-learn estimator/Pipeline, a TabularNet, or {family
          scoring=None,  # scikit-learn scoring name or callable (default: the estimator's score)
          n_trials: int | None = None,  # trials in the study in all (default 30; the grid's size for grid)
          timeout: float | None = None,  # seconds; the sweep stops after the batch running at that time
+         stop_at: float | None = None,  # stop after the batch in which the best score reaches this
          sampler: str = "tpe",  # "tpe", "random" or "grid"
          pruner: str | None = "halving",  # "halving" (successive halving over `resource`) or None
          storage=None,  # path, SQLAlchemy URL, "journal:PATH" (default .mlbench/sweeps.db)
@@ -567,7 +568,8 @@ def tune(estimator,  # scikit-learn estimator/Pipeline, a TabularNet, or {family
         ctx = dict(X=X, y=y, folds=folds, scorer=scorers, classify=classify)
         ex = _Dask(ctx, client) if client is not None else _Pool(ctx, n_jobs) if n_jobs > 1 else _Inline(ctx)
         batch = batch_size or max(BATCH, ex.slots)
-        _loop(study, fams, ex, batch, n_trials, timeout, sampler, pruner, resource, seed, len(folds[0][0]), progress)
+        _loop(study, fams, ex, batch, n_trials, timeout, sampler, pruner, resource, seed, len(folds[0][0]), progress,
+              stop_at)
     finally:
         if ex is not None:
             ex.close()
@@ -616,8 +618,9 @@ def _recover(study) -> None:
         if not t.user_attrs.get("retry_of"):
             study.enqueue_trial(t.params, user_attrs={"retry_of": t.number})
 
-# %% ../nbs/13_sweep.ipynb #dc182d27
-def _loop(study, fams, ex, batch_size, n_trials, timeout, sampler, pruner, resource, seed, n_train, progress):
+# %% ../nbs/13_sweep.ipynb #162a200b
+def _loop(study, fams, ex, batch_size, n_trials, timeout, sampler, pruner, resource, seed, n_train, progress,
+          stop_at=None):
     import optuna
     from tqdm.auto import tqdm
 
@@ -675,6 +678,8 @@ def _loop(study, fams, ex, batch_size, n_trials, timeout, sampler, pruner, resou
             done += len(batch)
             best = _best(study)
             bar.set_postfix(best=None if best is None else round(best, 5), failed=failures)
+            if stop_at is not None and best is not None and best >= stop_at:
+                break
     except KeyboardInterrupt:  # the running trials fail cleanly; the study resumes with the same study_name
         for trial, _ in batch:
             if study.get_trials(deepcopy=False)[trial.number].state == TS.RUNNING:
