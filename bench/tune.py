@@ -168,9 +168,11 @@ def run_mlbench(X, y, folds, jobs, bar, budget_trials, budget_s, seed=SEED):
     fits = fit_eq = 0.0
     for tr in trials[: (i + 1) if i is not None else len(trials)]:
         res = tr.user_attrs.get("resource", "data=[1]")
-        amounts = json.loads(res.split("=", 1)[1]) if "=" in res else [1]
-        fits += len(amounts) * len(folds)
-        fit_eq += sum(amounts) * len(folds)
+        kind, _, rest = res.partition("=")
+        amounts = json.loads(rest) if rest else [1]
+        full = 1.0 if kind == "data" else float(estimator().get_params().get(kind, max(amounts)))
+        fits += len(amounts) * len(folds)  # a rung continued by warm start counts as a fit
+        fit_eq += (sum(amounts) if kind == "data" else max(amounts)) / full * len(folds)
     states = pd.Series([t.state.name for t in trials]).value_counts().to_dict()
     return dict(seconds=t, trials=None if i is None else i + 1, fits=int(fits), fit_equivalents=round(fit_eq, 2),
                 best=float(sw.best_score), total_s=total, total_trials=len(trials), states=states)

@@ -50,6 +50,16 @@ def test_same_seed_same_trials_with_two_workers_and_one(tmp_path):
     assert not np.allclose(d.trials["learning_rate"], a.trials["learning_rate"])  # the seed matters
 
 
+def test_auto_resource():
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    assert S._auto_resource(HistGradientBoostingClassifier()) == "max_iter"
+    assert S._auto_resource(RandomForestClassifier()) == "n_estimators"
+    assert S._auto_resource(LogisticRegression()) == "data"  # max_iter caps convergence there, it adds nothing
+    assert S._auto_resource(Faulty()) == "data"
+
+
 def test_scores_are_plain_cross_validation(tmp_path):
     sw = tune(HistGradientBoostingClassifier(), HGB_SPACE, X, Y, cv=3, scoring="roc_auc", n_trials=4,
               storage=tmp_path / "s.db", progress=False, pruner=None)
@@ -85,7 +95,7 @@ def test_pruning_stops_weak_trials_and_keeps_good_ones(tmp_path):
     ys = (Xs["x0"] + 0.5 * Xs["x1"] ** 2 + rng.normal(0, 0.7, n) > 0.5).astype(int)
     sp = {"learning_rate": space.float(1e-4, 0.5, log=True), "max_iter": 30}
     sw = tune(HistGradientBoostingClassifier(), sp, Xs, ys, cv=3, scoring="roc_auc", n_trials=24,
-              storage=tmp_path / "p.db", progress=False)
+              storage=tmp_path / "p.db", progress=False, resource="data")
     t = sw.trials
     assert (t["state"] == "PRUNED").sum() >= 3
     assert t["resource"].str.startswith("data=").all()
@@ -293,3 +303,34 @@ def test_sweep_view_follows_a_background_sweep(tmp_path):
     assert view.progress.value == view.progress.max == 16
     assert min(seen) < 16 and len(set(seen)) > 1  # it moved while the sweep ran
     assert view.best_curve[-1] == h.result(refit=False).best_score
+
+
+def test_iterations_as_the_pruning_resource(tmp_path):
+    "resource='max_iter': rungs continue the same boosted model (warm start) instead of refitting on more rows."
+    sp = {"learning_rate": space.float(1e-4, 0.5, log=True), "max_iter": 27}
+    sw = tune(HistGradientBoostingClassifier(early_stopping=False), sp, X, Y, cv=3, scoring="roc_auc", n_trials=12,
+              resource="max_iter", storage=tmp_path / "w.db", progress=False, batch_size=4)
+    t = sw.trials
+    assert set(t["resource"]) <= {"max_iter=[3]", "max_iter=[3, 9]", "max_iter=[3, 9, 27]"}
+    assert (t.loc[t.state == "COMPLETE", "resource"] == "max_iter=[3, 9, 27]").all()
+    assert (t.state == "PRUNED").any()
+    best = t[t.state == "COMPLETE"].sort_values("score").iloc[-1]
+    folds = StratifiedKFold(3, shuffle=True, random_state=0)
+    est = HistGradientBoostingClassifier(early_stopping=False, learning_rate=best.learning_rate, max_iter=27, random_state=0)
+    # warm-started 3 -> 9 -> 27 iterations equals 27 iterations at once (HGB adds trees deterministically)
+    assert best.score == pytest.approx(cross_val_score(est, X, Y, cv=folds, scoring="roc_auc").mean(), abs=1e-9)
+    with pytest.raises(SweepError, match="warm_start"):
+        tune(Faulty(), {"C": space.float(0.1, 1)}, X, Y, cv=3, n_trials=2, resource="C", storage=tmp_path / "w2.db",
+             progress=False)
+
+
+def test_baseline_trial_is_the_estimator_as_given(tmp_path):
+    est = HistGradientBoostingClassifier(learning_rate=0.07, max_leaf_nodes=12)
+    sp = {"learning_rate": space.float(0.01, 0.3, log=True), "max_leaf_nodes": space.int(4, 31), "max_iter": 20,
+          "l2_regularization": space.float(0.5, 2.0)}  # the estimator's l2 (0.0) is outside: sampled instead
+    sw = tune(est, sp, X, Y, cv=3, n_trials=5, storage=tmp_path / "b.db", progress=False)
+    first = sw.trials.iloc[0]
+    assert first.learning_rate == 0.07 and first.max_leaf_nodes == 12 and 0.5 <= first.l2_regularization <= 2.0
+    assert sw.best_score >= first.score
+    off = tune(est, sp, X, Y, cv=3, n_trials=2, storage=tmp_path / "n.db", progress=False, baseline=False)
+    assert off.trials.iloc[0].learning_rate != 0.07
