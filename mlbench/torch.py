@@ -256,7 +256,7 @@ def _is_int(v) -> bool:
 def _is_real(v) -> bool:
     return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
 
-# %% ../nbs/14_torch.ipynb #98ed98aa
+# %% ../nbs/14_torch.ipynb #f2918c2a
 class TabularNet(BaseEstimator):
     """A PyTorch MLP for tabular data with the scikit-learn estimator API.
 
@@ -488,8 +488,10 @@ class TabularNet(BaseEstimator):
             self._arch = arch
         if task == "classification":
             self.classes_ = classes
-        else:
+            self.__dict__.pop("_y_stats", None)
+        else:  # a regressor has no classes_, even when an earlier fit was a classification
             self._y_stats = y_stats
+            self.__dict__.pop("classes_", None)
         self.categories_ = {c: list(v) for c, v in zip(prep["cat"], prep["vocab"])}
         self.net_, self._rng, self._split = net, rng, split
         self._opt_state, self._gen_state, self._best_loss = state["opt_state"], state["gen_state"], state["best_loss"]

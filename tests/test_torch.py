@@ -200,14 +200,22 @@ def test_warm_start_restarts_on_new_columns_and_refuses_new_classes():
 
 
 def test_unpickling_a_gpu_model_without_a_gpu_falls_back_to_the_cpu():
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
     X, y = _data()
     m = TabularNetClassifier(max_epochs=3).fit(X, y)
     state = m.__getstate__()
     assert "net_" not in state and all(t.device.type == "cpu" for t in state["_net_weights"].values())
     state["device_"] = "cuda:0"  # as if fitted on a GPU
     back = TabularNetClassifier.__new__(TabularNetClassifier)
-    if torch.cuda.is_available():
-        pytest.skip("this machine has a GPU")
     with pytest.warns(RuntimeWarning, match="CPU"):
         back.__setstate__(state)
     assert back.device_ == "cpu" and np.array_equal(back.predict_proba(X), m.predict_proba(X))
+
+
+def test_refit_for_another_task_drops_the_old_classes():
+    X, y = _data()
+    m = TabularNet(max_epochs=2).fit(X, y)
+    assert m.task_ == "classification" and hasattr(m, "classes_")
+    m.fit(X, X.a * 2.5)
+    assert m.task_ == "regression" and not hasattr(m, "classes_") and not hasattr(m, "predict_proba")
