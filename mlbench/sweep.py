@@ -335,13 +335,23 @@ def _free_cuda():
     if torch is not None and torch.cuda.is_available():
         torch.cuda.empty_cache()
 
-# %% ../nbs/13_sweep.ipynb #0c1b3910
+# %% ../nbs/13_sweep.ipynb #a7b9eeff
 _CTX: dict = {}
 
 
-def _init_worker(ctx: dict, threads: int):
+def _init_worker(ctx: dict, threads: int, parent: int | None = None):
+    import threading
+
     from threadpoolctl import threadpool_limits
 
+    def orphaned():  # the sweep's process died (SIGKILL, OOM): do not linger as an orphan
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    if parent is not None:
+        threading.Thread(target=orphaned, daemon=True, name="mlbench-parent-watch").start()
     _CTX.clear()
     _CTX.update(ctx)
     _CTX["_limits"] = threadpool_limits(threads)
@@ -375,7 +385,7 @@ class _Pool:
         from joblib.externals.loky.process_executor import ProcessPoolExecutor
 
         threads = max(1, (os.cpu_count() or 1) // self.slots)
-        self.pool = ProcessPoolExecutor(self.slots, initializer=_init_worker, initargs=(self.ctx, threads))
+        self.pool = ProcessPoolExecutor(self.slots, initializer=_init_worker, initargs=(self.ctx, threads, os.getpid()))
 
     def run(self, jobs):
         from concurrent.futures.process import BrokenProcessPool

@@ -334,3 +334,43 @@ def test_baseline_trial_is_the_estimator_as_given(tmp_path):
     assert sw.best_score >= first.score
     off = tune(est, sp, X, Y, cv=3, n_trials=2, storage=tmp_path / "n.db", progress=False, baseline=False)
     assert off.trials.iloc[0].learning_rate != 0.07
+
+
+_ORPHAN = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {tests!r})
+    from sklearn.datasets import load_breast_cancer
+    from sweep_helpers import Faulty
+    from mlbench.sweep import space, tune
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    tune(Faulty(sleep=0.3), {{"C": space.float(0.01, 10, log=True)}}, X, y, cv=3, n_trials=500, n_jobs=2,
+         storage={db!r}, study_name="o", progress=False, pruner=None)
+""")
+
+
+def _running(pid: int) -> bool:
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text(errors="replace").lower()
+    except OSError:
+        return False
+
+
+def test_workers_exit_when_the_sweep_process_is_killed(tmp_path):
+    p = subprocess.Popen([sys.executable, "-c", _ORPHAN.format(tests=str(TESTS), db=str(tmp_path / "o.db"))])
+    workers = []
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and len(workers) < 2:
+            out = subprocess.run(["pgrep", "-P", str(p.pid), "-f", "LokyProcess"], capture_output=True, text=True).stdout
+            workers = [int(x) for x in out.split()]
+            time.sleep(0.2)
+        assert len(workers) == 2
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+    deadline = time.time() + 10
+    alive = workers
+    while alive and time.time() < deadline:
+        time.sleep(0.2)
+        alive = [w for w in workers if _running(w)]
+    assert not alive, f"worker processes {alive} outlived the killed sweep"
