@@ -532,7 +532,7 @@ class _Lock:
             self.f.close()
             self.f = None
 
-# %% ../nbs/13_sweep.ipynb #d5907991
+# %% ../nbs/13_sweep.ipynb #f4f6664d
 def tune(estimator,  # scikit-learn estimator/Pipeline, a TabularNet, or {family: estimator}
          space,  # {param: space.int/float/choice or a fixed value}, or {family: {...}}
          X, y,  # training data (DataFrame/array, labels)
@@ -570,7 +570,7 @@ def tune(estimator,  # scikit-learn estimator/Pipeline, a TabularNet, or {family
         raise SweepError(f"timeout must be a positive number of seconds, got {timeout!r}")
     if not isinstance(n_jobs, (int, np.integer)) or isinstance(n_jobs, bool) or n_jobs == 0 or n_jobs < -1:
         raise SweepError(f"n_jobs must be a positive integer or -1, got {n_jobs!r}")
-    n_jobs = os.cpu_count() or 1 if n_jobs == -1 else int(n_jobs)
+    n_jobs = (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
         raise SweepError(f"batch_size must be a positive integer, got {batch_size!r}")
     if n_trials is None:

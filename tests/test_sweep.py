@@ -374,3 +374,10 @@ def test_workers_exit_when_the_sweep_process_is_killed(tmp_path):
         time.sleep(0.2)
         alive = [w for w in workers if _running(w)]
     assert not alive, f"worker processes {alive} outlived the killed sweep"
+
+
+def test_one_job_runs_in_this_process(tmp_path):
+    "n_jobs=1 fits in the calling process (mode='kill' kills only a process other than main_pid)."
+    sp = {"C": space.float(0.1, 1), "mode": "kill", "main_pid": os.getpid()}
+    sw = tune(Faulty(), sp, X, Y, cv=3, n_trials=3, n_jobs=1, storage=tmp_path / "one.db", progress=False, pruner=None)
+    assert (sw.trials.state == "COMPLETE").all()
