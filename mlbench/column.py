@@ -25,7 +25,8 @@ KIND_FAMILY = {"numeric": "number", "integer": "number", "datetime": "datetime",
                "string": "text", "categorical": "text"}  # kinds one column may switch between without a schema change
 
 # %% auto #0
-__all__ = ['KLL_K', 'MAX_KEY_CHARS', 'KINDS', 'KIND_FAMILY', 'KLL_SAMPLE', 'Moments', 'ColumnProfile']
+__all__ = ['KLL_K', 'MAX_KEY_CHARS', 'KINDS', 'KIND_FAMILY', 'KLL_SAMPLE', 'Moments', 'ColumnProfile', 'weighted_cdf',
+           'weighted_quantiles']
 
 # %% ../nbs/03_column.ipynb #d9b9a53d
 @dataclass
@@ -435,7 +436,7 @@ def _regroup(keys, counts):
     g = pd.Series(counts).groupby(pd.Index(keys, dtype=object), sort=False).sum()
     return g.index, g.to_numpy()
 
-# %% ../nbs/03_column.ipynb #3ad0f650
+# %% ../nbs/03_column.ipynb #3097d36a
 def _out(cp: ColumnProfile, v: float):
     "A float statistic in the column's own terms (datetimes as Timestamps)."
     if cp.kind == "datetime" and v is not None and not math.isnan(v):
@@ -460,16 +461,29 @@ def rank(self: ColumnProfile, x: float, inclusive: bool = False) -> float:
     return float(self.cdf([x], inclusive)[0])
 
 
+def weighted_cdf(vals: np.ndarray, cum: np.ndarray, xs, inclusive: bool = True) -> np.ndarray:
+    "Share of the weight at values <= (or, not `inclusive`, <) each of `xs`; `vals` sorted, `cum` their cumulative weights after a leading 0."
+    xs = np.asarray(xs, dtype=np.float64)
+    if not len(vals):
+        return np.full(len(xs), np.nan)
+    return cum[np.searchsorted(vals, xs, side="right" if inclusive else "left")] / cum[-1]
+
+
+def weighted_quantiles(vals: np.ndarray, cum: np.ndarray, qs) -> np.ndarray:
+    "The value at weighted sorted position floor(q * total) for each of `qs` (KLL's convention); `cum` as in `weighted_cdf`."
+    qs = np.asarray(qs, dtype=np.float64)
+    if not len(vals):
+        return np.full(len(qs), np.nan)
+    return vals[np.minimum(np.searchsorted(cum[1:], qs * cum[-1], side="right"), len(vals) - 1)]
+
+
 @patch
 def cdf(self: ColumnProfile, xs, inclusive: bool = True) -> np.ndarray:
     "Share of finite values <= (or, not `inclusive`, <) each of sorted `xs`; exact with exact counts, else from KLL."
     xs = np.asarray(xs, dtype=np.float64)
     if self.counts is not None:
         vals, cnt = self.counts
-        if not len(vals):
-            return np.full(len(xs), np.nan)
-        cum = np.concatenate([[0], np.cumsum(cnt)])
-        return cum[np.searchsorted(vals, xs, side="right" if inclusive else "left")] / cum[-1]
+        return weighted_cdf(vals, np.concatenate([[0], np.cumsum(cnt)]), xs, inclusive)
     if self.kll is None or self.kll.is_empty():
         return np.full(len(xs), np.nan)
     return np.asarray(self.kll.get_cdf(xs.tolist(), inclusive)[:-1])
@@ -481,10 +495,7 @@ def quantiles(self: ColumnProfile, qs) -> np.ndarray:
     qs = np.asarray(qs, dtype=np.float64)
     if self.counts is not None:
         vals, cnt = self.counts
-        if not len(vals):
-            return np.full(len(qs), np.nan)
-        cum = np.cumsum(cnt)
-        return vals[np.minimum(np.searchsorted(cum, qs * cum[-1], side="right"), len(vals) - 1)]
+        return weighted_quantiles(vals, np.concatenate([[0], np.cumsum(cnt)]), qs)
     if self.kll is None or self.kll.is_empty():
         return np.full(len(qs), np.nan)
     return np.asarray(self.kll.get_quantiles(qs.tolist()))
