@@ -41,7 +41,7 @@ class SweepError(MlbenchError):
 __all__ = ['DEFAULT_STORAGE', 'ETA', 'MIN_RUNG_ROWS', 'BATCH', 'STARTUP_TPE', 'KEEP', 'STARTUP', 'TRAIN_SCORE_ROWS', 'GAP_FLAG',
            'SweepError', 'Param', 'space', 'tune', 'Sweep', 'SweepHandle', 'tune_config']
 
-# %% ../nbs/13_sweep.ipynb #57791eed
+# %% ../nbs/13_sweep.ipynb #a6f88ecc
 @dataclass(frozen=True)
 class Param:
     "One searched parameter: `kind` is 'int', 'float' or 'choice'."
@@ -73,9 +73,18 @@ class Param:
             d.update(low=self.low, high=self.high, log=self.log)
         return d
 
+    def stored(self) -> list:
+        "The choices as Optuna stores them: the values when all are None/str/bool/int/float, else their reprs."
+        return list(self.choices) if all(_storable(c) for c in self.choices) else [repr(c) for c in self.choices]
+
+    def from_stored(self, v):
+        "The choice Optuna's stored value `v` stands for (`v` itself for plain values, or when no choice matches)."
+        stored = self.stored()
+        return self.choices[stored.index(v)] if stored != list(self.choices) and v in stored else v
+
     def grid(self) -> list:
         if self.kind == "choice":
-            return list(self.choices)
+            return self.stored()
         if self.kind == "int":
             return list(range(builtins.int(self.low), builtins.int(self.high) + 1, self.step or 1))
         raise SweepError("a grid sampler needs choices or integer ranges, not float ranges")
@@ -100,6 +109,11 @@ class space:
         return Param("choice", choices=tuple(options))
 
 
+def _storable(v) -> bool:
+    "A value Optuna keeps as a categorical choice as it is."
+    return v is None or isinstance(v, (str, bool, builtins.int, builtins.float))
+
+
 def _jsonable(v):
     if isinstance(v, (str, bool, builtins.int, builtins.float)) or v is None:
         return v
@@ -107,7 +121,7 @@ def _jsonable(v):
         return v.item()
     return repr(v)
 
-# %% ../nbs/13_sweep.ipynb #37ad3207
+# %% ../nbs/13_sweep.ipynb #5d641bfb
 def _families(estimator, space_) -> dict:
     "{family: (estimator, {name: Param}, {name: fixed value})}; one family named '' for a single estimator."
     if isinstance(estimator, dict):
@@ -153,11 +167,8 @@ def _suggest(trial, fams: dict) -> tuple[str, dict]:
             params[name] = trial.suggest_int(key, builtins.int(p.low), builtins.int(p.high), step=p.step or 1, log=p.log)
         elif p.kind == "float":
             params[name] = trial.suggest_float(key, builtins.float(p.low), builtins.float(p.high), log=p.log)
-        elif all(c is None or isinstance(c, (str, bool, builtins.int, builtins.float)) for c in p.choices):
-            params[name] = trial.suggest_categorical(key, list(p.choices))
-        else:  # objects (estimators, tuples): Optuna stores their repr, the trial gets the object
-            reprs = [repr(c) for c in p.choices]
-            params[name] = p.choices[reprs.index(trial.suggest_categorical(key, reprs))]
+        else:  # Optuna stores plain choices as they are and objects (estimators, tuples) as their repr
+            params[name] = p.from_stored(trial.suggest_categorical(key, p.stored()))
     return fam, params
 
 
@@ -170,8 +181,9 @@ def _baseline_point(fams: dict) -> dict:
         v = have.get(name)
         key = f"{fam}.{name}" if fam else name
         if p.kind == "choice":
-            if any(v is c or (type(v) is type(c) and v == c) for c in p.choices):
-                point[key] = v if v is None or isinstance(v, (str, bool, builtins.int, builtins.float)) else repr(v)
+            at = next((i for i, c in enumerate(p.choices) if v is c or (type(v) is type(c) and v == c)), None)
+            if at is not None:
+                point[key] = p.stored()[at]
         elif isinstance(v, (builtins.int, builtins.float, np.number)) and not isinstance(v, bool) and p.low <= v <= p.high:
             if p.kind == "float" or (builtins.float(v).is_integer() and (builtins.int(v) - builtins.int(p.low)) % (p.step or 1) == 0):
                 point[key] = builtins.int(v) if p.kind == "int" else builtins.float(v)
@@ -203,10 +215,8 @@ def _grid_points(fams: dict, seed: int) -> list[dict]:
     (fam, (_, searched, _)), = fams.items()
     keys, values = [], []
     for name, p in searched.items():
-        g = p.grid()
-        prim = all(c is None or isinstance(c, (str, bool, builtins.int, builtins.float)) for c in g)
         keys.append(f"{fam}.{name}" if fam else name)
-        values.append(g if prim else [repr(c) for c in g])
+        values.append(p.grid())
     pts = [dict(zip(keys, combo)) for combo in itertools.product(*values)]
     order = np.random.default_rng(seed).permutation(len(pts))
     return [pts[i] for i in order]
@@ -761,7 +771,7 @@ def _best(study):
     vals = [t.value for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))]
     return max(vals) if vals else None
 
-# %% ../nbs/13_sweep.ipynb #2376ad7d
+# %% ../nbs/13_sweep.ipynb #2f12df03
 class Sweep:
     "The trials of a sweep and what they tell: best parameters, overfitting, importances."
 
@@ -860,9 +870,8 @@ class Sweep:
         sp = (space.get(fam, {}) if fam else space) if space is not None else {}
         fixed = {k: v for k, v in sp.items() if not isinstance(v, Param)}
         for k, v in list(params.items()):  # object choices were stored as their repr
-            if isinstance(sp.get(k), Param) and sp[k].kind == "choice" and v not in sp[k].choices:
-                reprs = [repr(c) for c in sp[k].choices]
-                params[k] = sp[k].choices[reprs.index(v)] if v in reprs else v
+            if isinstance(sp.get(k), Param) and sp[k].kind == "choice":
+                params[k] = sp[k].from_stored(v)
         model = _seeded(est, self.seed if seed is None else seed).set_params(**fixed, **params)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
