@@ -24,7 +24,7 @@ app = typer.Typer(help="mlbench: profile, validate, drift-check and tune (serve 
 # %% auto #0
 __all__ = ['app', 'profile_cmd', 'validate_cmd', 'drift_cmd', 'tune_cmd', 'suite_cmd', 'main']
 
-# %% ../nbs/09_cli.ipynb #299b0c4d
+# %% ../nbs/09_cli.ipynb #aa056f04
 def _profile_of(src: str, query: Optional[str], chunk_rows: int):
     "A saved profile (.mbp) as is, or the profile of a data source (scanned in chunks, with progress)."
     from mlbench.profile import Profile, profile
@@ -109,7 +109,7 @@ def validate_cmd(
     if html:
         res.to_html(html, title=f"Validation of {Path(src).name}")
     if json_out:
-        _write_json(json_out, {"ok": res.ok, "checks": f.astype(object).where(f.notna(), None).to_dict("records")})
+        _write_json(json_out, {"ok": res.ok, "checks": f.to_dict("records")})  # _write_json turns NaN/NA into null
     raise typer.Exit(0 if res.ok else 1)
 
 
@@ -161,7 +161,7 @@ def tune_cmd(
     typer.echo(f"best score {s['best_score']:.6f}: {json.dumps(s['best_params'], default=_json_default)}")
     if json_out:
         t = sw.trials
-        _write_json(json_out, {**s, "trials": t.astype(object).where(t.notna(), None).to_dict("records")})
+        _write_json(json_out, {**s, "trials": t.to_dict("records")})
 
 
 @app.command("suite")

@@ -256,7 +256,7 @@ def _is_int(v) -> bool:
 def _is_real(v) -> bool:
     return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
 
-# %% ../nbs/14_torch.ipynb #f2918c2a
+# %% ../nbs/14_torch.ipynb #8a284543
 class TabularNet(BaseEstimator):
     """A PyTorch MLP for tabular data with the scikit-learn estimator API.
 
@@ -693,49 +693,35 @@ class TabularNet(BaseEstimator):
             self.net_ = net.to(device).eval()
 
 
-class TabularNetClassifier(ClassifierMixin, TabularNet):
+class _FixedTask(TabularNet):
+    "The parameters of `TabularNet` without `task` (scikit-learn reads them from this signature)."
+
+    def __init__(self, *, hidden=(64, 32), dropout=0.1, lr=1e-3, weight_decay=0.0, batch_size=256, max_epochs=50,
+                 patience=5, validation_fraction=0.1, categorical="embedding", embedding_dim=None, device="auto",
+                 seed=None, warm_start=False, verbose=False):
+        self.hidden = hidden
+        self.dropout = dropout
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.categorical = categorical
+        self.embedding_dim = embedding_dim
+        self.device = device
+        self.seed = seed
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+
+class TabularNetClassifier(ClassifierMixin, _FixedTask):
     "`TabularNet` with task='classification'."
 
     _fixed_task = "classification"
 
-    def __init__(self, *, hidden=(64, 32), dropout=0.1, lr=1e-3, weight_decay=0.0, batch_size=256, max_epochs=50,
-                 patience=5, validation_fraction=0.1, categorical="embedding", embedding_dim=None, device="auto",
-                 seed=None, warm_start=False, verbose=False):
-        self.hidden = hidden
-        self.dropout = dropout
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.categorical = categorical
-        self.embedding_dim = embedding_dim
-        self.device = device
-        self.seed = seed
-        self.warm_start = warm_start
-        self.verbose = verbose
 
-
-class TabularNetRegressor(RegressorMixin, TabularNet):
+class TabularNetRegressor(RegressorMixin, _FixedTask):
     "`TabularNet` with task='regression'."
 
     _fixed_task = "regression"
-
-    def __init__(self, *, hidden=(64, 32), dropout=0.1, lr=1e-3, weight_decay=0.0, batch_size=256, max_epochs=50,
-                 patience=5, validation_fraction=0.1, categorical="embedding", embedding_dim=None, device="auto",
-                 seed=None, warm_start=False, verbose=False):
-        self.hidden = hidden
-        self.dropout = dropout
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.categorical = categorical
-        self.embedding_dim = embedding_dim
-        self.device = device
-        self.seed = seed
-        self.warm_start = warm_start
-        self.verbose = verbose

@@ -99,7 +99,7 @@ class DriftView(W.VBox):
                             f"<tr><th></th><th>column</th><th>reference (blue) vs current (orange)</th><th>tests</th></tr>"
                             f"{''.join(rows)}</table></div>")
 
-# %% ../nbs/08_widgets.ipynb #f070b8be
+# %% ../nbs/08_widgets.ipynb #fbd628ba
 def _curve_svg(values: list, width: int = 360, height: int = 110) -> str:
     "Best score so far as an inline SVG step line (no JS, no CDN)."
     pts = [(i, v) for i, v in enumerate(values) if v is not None and math.isfinite(v)]
@@ -138,7 +138,7 @@ class SweepView(W.VBox):
 
     def refresh(self):
         "Re-read the storage and redraw."
-        t = self.sweep.trials
+        t = self.trials = self.sweep.trials  # one read of the storage per refresh
         total = int(self.sweep.study.user_attrs.get("n_trials") or max(len(t), 1))
         finished = t["state"].isin(["COMPLETE", "PRUNED", "FAIL"])
         self.progress.max, self.progress.value = max(total, 1), int(finished.sum())
@@ -178,7 +178,7 @@ class SweepView(W.VBox):
                     self.refresh()
                 except Exception:  # noqa: BLE001 - storage busy for a moment: try again next tick
                     continue
-                running = (self.sweep.trials["state"] == "RUNNING").any()
+                running = (self.trials["state"] == "RUNNING").any()
                 if (self.handle is not None and self.handle.done) or (self.handle is None and not running
                                                                       and self.progress.value >= self.progress.max):
                     self.refresh()
