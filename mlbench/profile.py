@@ -277,7 +277,7 @@ def top_k(self: Profile, col: str, k: int = 10) -> list[tuple[object, int]]:  # 
     "The k most frequent values of column `col` with their counts, most frequent first."
     return self[col].top_k(k)
 
-# %% ../nbs/04_profile.ipynb #6cd03c13
+# %% ../nbs/04_profile.ipynb #b912f5b7
 FORMAT = "mlbench-profile"
 FORMAT_VERSION = 1
 
@@ -329,10 +329,16 @@ def load(cls: Profile, path) -> Profile:
         raise
     except (OSError, EOFError, ValueError) as e:
         raise FormatError(f"{path}: not a saved mlbench profile ({e})") from e
+    return cls.from_dict(d, where=str(path))
+
+
+@patch(cls_method=True)
+def from_dict(cls: Profile, d: dict, where: str = "profile") -> Profile:
+    "The profile from a dict written by `to_dict`."
     if not isinstance(d, dict) or d.get("format") != FORMAT:
-        raise FormatError(f"{path}: not a saved mlbench profile (format {d.get('format') if isinstance(d, dict) else None!r})")
+        raise FormatError(f"{where}: not a saved mlbench profile (format {d.get('format') if isinstance(d, dict) else None!r})")
     if d.get("version") != FORMAT_VERSION:
-        raise FormatError(f"{path}: profile format version {d.get('version')!r}; this mlbench reads version "
+        raise FormatError(f"{where}: profile format version {d.get('version')!r}; this mlbench reads version "
                           f"{FORMAT_VERSION} (upgrade mlbench to read newer files)")
     rows_exact = np.frombuffer(b64decode(d["rows_exact"]), "<u8").astype(np.uint64) if d["rows_exact"] else None
     cols = [_col_from_dict(c) for c in d["columns"]]

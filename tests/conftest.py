@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+# BentoML reads BENTOML_HOME once, when it is first imported: give the whole test session a
+# private model store so tests never touch ~/bentoml.
+os.environ.setdefault("BENTOML_HOME", tempfile.mkdtemp(prefix="mlbench-test-bentoml-"))
+
 APT_TIMEOUT_S = 300  # apt-get update / install, each
 PG_START_TIMEOUT_S = 60
 
