@@ -149,7 +149,7 @@ def open_store(where=None):
         return SqlStore(where)
     return DirStore(where)
 
-# %% ../nbs/16_logstore.ipynb #89385a98
+# %% ../nbs/16_logstore.ipynb #ded2ec83
 def _kll(values=None):
     from datasketches import kll_doubles_sketch
 
@@ -254,12 +254,14 @@ class WindowLogger:
                 if lat is not None:
                     w.latency.update(float(lat))
                 w.dirty = True
-            now_key = window_key(time.time(), self.window_s)
+            # a window stays in memory until nothing can arrive for it any more (late batches would
+            # otherwise start it afresh and overwrite what was written)
+            old_key = window_key(time.time() - self.window_s - max(30.0, 10 * self.flush_s), self.window_s)
             for key in sorted(self._windows):
                 w = self._windows[key]
                 if w.dirty:
                     self._write(w)
-                if key < now_key:
+                if key < old_key:
                     del self._windows[key]
 
     def _win(self, key) -> _Window:

@@ -1,0 +1,36 @@
+"""Test-only models for the serving tests; importable by the server process (PYTHONPATH=tests)."""
+import time
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+
+class SlowModel(ClassifierMixin, BaseEstimator):
+    """A classifier whose predict sleeps `delay` seconds (the max of the batch's `delay` column).
+
+    Rows with a negative `delay` get NaN probabilities (a model output JSON cannot carry).
+    Unpickling sleeps `load_delay` seconds, so a server is observably not ready for a while.
+    """
+
+    def __init__(self, load_delay: float = 0.0):
+        self.load_delay = load_delay
+
+    def fit(self, X, y):
+        self.classes_ = np.array([0, 1])
+        self.feature_names_in_ = np.array(list(X.columns), dtype=object)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict_proba(self, X):
+        d = np.asarray(X["delay"], dtype=float)
+        time.sleep(float(max(0.0, d.max())))
+        p = np.where(d[:, None] < 0, np.nan, np.column_stack([np.full(len(d), 0.25), np.full(len(d), 0.75)]))
+        return p
+
+    def predict(self, X):
+        p = self.predict_proba(X)
+        return np.where(np.isnan(p[:, 1]), 1, self.classes_[p.argmax(axis=1)])
+
+    def __setstate__(self, state):
+        time.sleep(state.get("load_delay", 0.0))
+        self.__dict__.update(state)
