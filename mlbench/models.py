@@ -344,7 +344,7 @@ def _register(tag: str, name: str, files: dict, origin: str, who: str | None = N
                     (name, tag, _who(who), _now(), origin))
         con.execute("COMMIT")
 
-# %% ../nbs/15_models.ipynb #854a5093
+# %% ../nbs/15_models.ipynb #a16c5591
 def _bento(tag: str):
     import bentoml
     from bentoml.exceptions import BentoMLException, NotFound
@@ -415,7 +415,10 @@ def get(tag: str) -> PackagedModel:
     with closing(_db()) as con:
         row = con.execute("SELECT stage FROM stages WHERE tag = ?", (str(bm.tag),)).fetchone()
         reg = con.execute("SELECT 1 FROM models WHERE tag = ?", (str(bm.tag),)).fetchone() is not None
-    schema = json.loads((path / "schema.json").read_text())
+    try:
+        schema = json.loads((path / "schema.json").read_text())
+    except (OSError, ValueError) as e:
+        raise IntegrityError(f"{bm.tag}: its schema.json cannot be read ({e}); the package is damaged") from None
     return PackagedModel(str(bm.tag), bm.tag.name, row[0] if row else None, bm.info.creation_time, meta["framework"],
                          schema, meta.get("metrics", {}), dict(bm.info.labels), meta.get("lineage", {}), path, reg)
 
@@ -439,30 +442,31 @@ def list(name: str | None = None) -> pd.DataFrame:  # noqa: A001 (mb.models.list
     cols = ["tag", "name", "stage", "created", "metrics", "labels", "framework", "registered"]
     return pd.DataFrame(rows, columns=cols).sort_values("created", ascending=False, ignore_index=True)
 
-# %% ../nbs/15_models.ipynb #7b71e6c5
+# %% ../nbs/15_models.ipynb #03b52cfd
 def verify(tag: str, trust: bool = False) -> PackagedModel:
     "Check a packaged model's files against the hashes recorded when it was packaged; return it."
-    pm = get(tag)
+    bm = _bento(tag)
+    full, folder = str(bm.tag), Path(bm.path)
     with closing(_db()) as con:
-        row = con.execute("SELECT files FROM models WHERE tag = ?", (pm.tag,)).fetchone()
+        row = con.execute("SELECT files FROM models WHERE tag = ?", (full,)).fetchone()
     if row is None:
         if not trust:
-            raise IntegrityError(f"{pm.tag}: the registry at {home()} has no record of packaging this model, so "
+            raise IntegrityError(f"{full}: the registry at {home()} has no record of packaging this model, so "
                                  "its files cannot be checked; its artifact is a pickle, which runs code when "
                                  "loaded. If you trust its origin, pass trust=True (or import it with "
                                  "mb.models.import_model(path, trust=True)).")
-        return pm
+        return get(full)
     recorded = json.loads(row[0])
-    found = _hashes(pm.path)
+    found = _hashes(folder)
     changed = sorted(f for f in recorded if f in found and found[f] != recorded[f])
     missing = sorted(f for f in recorded if f not in found)
     added = sorted(f for f in found if f not in recorded)
     if changed or missing or added:
         parts = [f"{what}: {', '.join(files)}" for what, files in
                  (("changed", changed), ("missing", missing), ("added", added)) if files]
-        raise IntegrityError(f"{pm.tag}: model files differ from what was packaged ({'; '.join(parts)}); "
+        raise IntegrityError(f"{full}: model files differ from what was packaged ({'; '.join(parts)}); "
                              "refusing to load. Re-package the model, or restore its files.")
-    return pm
+    return get(full)
 
 
 def load(tag: str, trust: bool = False):

@@ -76,7 +76,7 @@ def test_package_refuses_bad_arguments(clf, data, kwargs, match):
     X, _ = data
     args = dict(name="pkg-bad", reference=X)
     args.update(kwargs)
-    if args["reference"] == "drop distance":
+    if isinstance(args["reference"], str) and args["reference"] == "drop distance":
         args["reference"] = X.drop(columns="distance")
     with pytest.raises(models.ModelError, match=match):
         mb.package(clf, **args)

@@ -54,10 +54,13 @@ def test_auto_resource():
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
 
-    assert S._auto_resource(HistGradientBoostingClassifier()) == "max_iter"
+    assert S._auto_resource(HistGradientBoostingClassifier()) == "folds"  # early stopping: fewer iterations save little
     assert S._auto_resource(RandomForestClassifier()) == "n_estimators"
-    assert S._auto_resource(LogisticRegression()) == "data"  # max_iter caps convergence there, it adds nothing
-    assert S._auto_resource(Faulty()) == "data"
+    assert S._auto_resource(LogisticRegression()) == "folds"  # max_iter caps convergence there, it adds nothing
+    assert S._auto_resource(Faulty()) == "folds"
+    assert S._rungs("halving", "auto", HistGradientBoostingClassifier(), 1000, n_folds=3) == ("folds", [1, 3])
+    assert S._rungs("halving", "folds", Faulty(), 1000, n_folds=5) == ("folds", [1, 2, 5])
+    assert S._rungs(None, "auto", Faulty(), 1000, n_folds=5) == ("folds", [5])
 
 
 def test_scores_are_plain_cross_validation(tmp_path):
