@@ -149,7 +149,7 @@ def open_store(where=None):
         return SqlStore(where)
     return DirStore(where)
 
-# %% ../nbs/16_logstore.ipynb #ded2ec83
+# %% ../nbs/16_logstore.ipynb #489a4908
 def _kll(values=None):
     from datasketches import kll_doubles_sketch
 
@@ -275,7 +275,7 @@ class WindowLogger:
             frames.append(_outputs(frame, pred, proba, self.classes))
             pred_rows = pd.DataFrame({"request_id": np.repeat(np.asarray(ids, dtype=object), counts),
                                       "row": np.concatenate([np.arange(c) for c in counts]) if counts else [],
-                                      "time": pd.Timestamp(t, unit="s", tz="UTC")})
+                                      "time": pd.Timestamp(t, unit="s", tz="UTC"), "tag": self.tag})
             preds.append(pd.concat([pred_rows, frames[-1].filter(like="__").reset_index(drop=True)], axis=1))
             w.requests += len(ids)
             w.rows += len(frame)
@@ -325,7 +325,7 @@ def _parquet(df: pd.DataFrame) -> bytes:
     df.to_parquet(buf, index=False)
     return buf.getvalue()
 
-# %% ../nbs/16_logstore.ipynb #054d2a8a
+# %% ../nbs/16_logstore.ipynb #152b6d13
 def _keys(store, model, start=None, end=None) -> list[str]:
     keys = [k for k in store.windows(model) if k != "feedback"]
     if start is not None:
@@ -379,11 +379,11 @@ def stats(model: str, store=None, start=None, end=None) -> pd.DataFrame:
 
 
 def predictions(model: str, store=None, start=None, end=None) -> pd.DataFrame:
-    "Every logged prediction: request_id, row, time, __prediction__, __proba__<class>."
+    "Every logged prediction: request_id, row, time, tag, __prediction__, __proba__<class>."
     store = open_store(store)
     parts = [pd.read_parquet(io.BytesIO(store.get(model, k, n)))
              for k in _keys(store, model, start, end) for n in store.names(model, k) if n.startswith("preds-")]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["request_id", "row", "time", "__prediction__"])
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["request_id", "row", "time", "tag", "__prediction__"])
 
 
 def feedback(model: str, store=None) -> pd.DataFrame:

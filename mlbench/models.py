@@ -87,7 +87,7 @@ def _who(who: str | None) -> str:
     except Exception:  # no user name (containers without /etc/passwd entries)
         return f"uid {os.getuid()}"
 
-# %% ../nbs/15_models.ipynb #dd335ef0
+# %% ../nbs/15_models.ipynb #e847d80d
 def _kind(s: pd.Series) -> str:
     if pd.api.types.is_bool_dtype(s.dtype):
         return "boolean"
@@ -124,14 +124,15 @@ def schema_of(reference: pd.DataFrame, suite: Suite | None = None) -> dict:
             lo, hi = ranges.get(str(name), (s.min(), s.max()))
             col["min"], col["max"] = _plain(lo), _plain(hi)
         elif kind in ("string", "categorical"):
-            if str(name) in allowed:
-                cats = allowed[str(name)]
-            elif kind == "categorical":
+            if kind == "categorical":  # the dtype's own categories, in its order (models read the codes)
                 cats = [*s.cat.categories]
+            elif str(name) in allowed:
+                cats = allowed[str(name)]
             else:
                 cats = pd.unique(s.dropna())
                 cats = [*cats] if len(cats) <= MAX_CATEGORIES else None
-            col["categories"] = None if cats is None else sorted((_plain(c) for c in cats), key=str)
+            col["categories"] = None if cats is None else [_plain(c) for c in cats] if kind == "categorical" \
+                else sorted((_plain(c) for c in cats), key=str)
         cols.append(col)
     return {"columns": cols}
 
