@@ -149,7 +149,7 @@ def open_store(where=None):
         return SqlStore(where)
     return DirStore(where)
 
-# %% ../nbs/16_logstore.ipynb #489a4908
+# %% ../nbs/16_logstore.ipynb #ff483949
 def _kll(values=None):
     from datasketches import kll_doubles_sketch
 
@@ -182,7 +182,8 @@ class WindowLogger:
         self.window_s, self.flush_s = int(window_s), float(flush_s)
         if self.window_s < 1:
             raise StoreError(f"window_s: {window_s} must be at least 1 second")
-        self.worker = worker or f"{os.uname().nodename}-{os.getpid()}"
+        # one writer per model version and process: a router holding two versions writes two sets of files
+        self.worker = worker or _check(f"{tag.partition(':')[2] or 'v'}-{os.uname().nodename}-{os.getpid()}", "worker")
         self.classes = None if classes is None else [*classes]
         self._buf: list = []
         self._events: list = []

@@ -26,7 +26,7 @@ from .errors import MlbenchError
 __all__ = ['LOOP_MAX_MS', 'JSON_TYPES', 'ServeConfig', 'ServeError', 'ApiError', 'Validator', 'Runtime', 'build_app',
            'make_service', 'Server', 'free_port', 'command', 'serve']
 
-# %% ../nbs/17_serving.ipynb #d73f9acb
+# %% ../nbs/17_serving.ipynb #90d068bc
 @dataclass
 class ServeConfig:
     "Limits and policies of a model service; each field can be set by the env var MLBENCH_<FIELD>."
@@ -45,6 +45,9 @@ class ServeConfig:
     trust: bool = False  # load a model the registry has no record of
     access_log: bool = False  # BentoML's per-request access log (the monitor store keeps counts and latencies)
     predict_in: str = "auto"  # score batches on the event loop, in a thread, or "auto": loop for fast models
+    challenger_tag: str = ""  # a second packaged model: the challenger of a rollout
+    route: str = "canary"  # canary: a share of requests answered by the challenger; shadow: it scores copies
+    canary_share: float = 0.1  # share of requests the challenger answers (canary)
 
     @classmethod
     def from_env(cls, **overrides) -> ServeConfig:
@@ -69,6 +72,10 @@ class ServeConfig:
                 raise ServeError(f"{name}: {getattr(self, name)} must be at least 1")
         if not self.timeout_s > 0 or not self.flush_s > 0:
             raise ServeError(f"timeout_s and flush_s must be positive (got {self.timeout_s}, {self.flush_s})")
+        if self.route not in ("canary", "shadow"):
+            raise ServeError(f"route: {self.route!r} must be 'canary' or 'shadow'")
+        if not 0.0 <= self.canary_share <= 1.0:
+            raise ServeError(f"canary_share: {self.canary_share} must lie in [0, 1]")
         if self.predict_in not in ("auto", "loop", "thread"):
             raise ServeError(f"predict_in: {self.predict_in!r} must be 'auto', 'loop' or 'thread'")
         if self.out_of_range not in ("reject", "flag"):
@@ -441,7 +448,7 @@ def _not_finite(pred: np.ndarray, proba) -> np.ndarray:
 def _jsonable(a: np.ndarray) -> list:
     return a.tolist() if a.dtype.kind in "biuf" else [v.item() if isinstance(v, np.generic) else v for v in a]
 
-# %% ../nbs/17_serving.ipynb #84acf665
+# %% ../nbs/17_serving.ipynb #33175a11
 JSON_TYPES = ("application/json",)
 
 
@@ -474,19 +481,42 @@ async def _read_body(request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def build_app(rt: Runtime):
-    "The Starlette app serving `rt`: /predict, /predict_proba, /feedback, /info."
+def _share(request_id: str) -> float:
+    "A request id's position in [0, 1): the same id always takes the same route."
+    import hashlib
+
+    return int.from_bytes(hashlib.blake2b(request_id.encode(), digest_size=8).digest(), "big") / 2.0 ** 64
+
+
+def build_app(rt: Runtime, challenger: Runtime | None = None):
+    "The Starlette app serving `rt` (and routing to `challenger`): /predict, /predict_proba, /feedback, /info."
     from starlette.applications import Starlette
     from starlette.exceptions import HTTPException
     from starlette.routing import Route
 
     cfg = rt.cfg
 
+    both = [rt] + ([challenger] if challenger is not None else [])
+
     def _guard():
-        if rt.failed:
-            raise ApiError(503, "model_failed", f"the model could not be loaded: {rt.failed}")
-        if not rt.ready:
-            raise ApiError(503, "not_ready", "the model is still loading", headers={"Retry-After": "1"})
+        for r in both:
+            if r.failed:
+                raise ApiError(503, "model_failed", f"the model could not be loaded: {r.failed}")
+            if not r.ready:
+                raise ApiError(503, "not_ready", "the model is still loading", headers={"Retry-After": "1"})
+
+    async def _shadow(rows, proba, rid, t0):
+        "The challenger scores a copy; its answer is logged, never returned."
+        try:
+            await challenger.submit(rows, proba, rid, t0)
+        except ApiError as e:
+            if challenger.logger is not None:
+                challenger.logger.count(e.status, latency_ms=(time.perf_counter() - t0) * 1000)
+        except Exception:  # noqa: BLE001 (a shadow failure must never reach the client)
+            if challenger.logger is not None:
+                challenger.logger.count(500)
+
+    shadows: set = set()  # running shadow tasks (held so they are not garbage-collected mid-flight)
 
     async def _predict(request, proba: bool):
         t0 = time.perf_counter()
@@ -499,18 +529,25 @@ def build_app(rt: Runtime):
         rt.in_flight += 1
         try:
             _guard()
-            if proba and not rt.has_proba:
-                raise ApiError(404, "no_proba", f"{rt.pm.tag} is not a classifier with predict_proba; use /predict")
-            rows = rt.validator.parse(await _read_body(request, cfg.max_body_bytes))
-            job = await rt.submit(rows, proba, rid, t0)
+            use = rt
+            if challenger is not None and cfg.route == "canary" and _share(rid) < cfg.canary_share:
+                use = challenger
+            if proba and not use.has_proba:
+                raise ApiError(404, "no_proba", f"{use.pm.tag} is not a classifier with predict_proba; use /predict")
+            rows = use.validator.parse(await _read_body(request, cfg.max_body_bytes))
+            job = await use.submit(rows, proba, rid, t0)
+            if challenger is not None and cfg.route == "shadow":
+                task = asyncio.get_running_loop().create_task(_shadow(rows, proba, rid, t0))
+                shadows.add(task)
+                task.add_done_callback(shadows.discard)
             pred, pr = job.result
             if proba:
-                body = {"probabilities": pr.tolist(), "classes": rt.classes, "model": rt.pm.tag, "request_id": rid}
+                body = {"probabilities": pr.tolist(), "classes": use.classes, "model": use.pm.tag, "request_id": rid}
             else:
-                body = {"predictions": _jsonable(pred), "model": rt.pm.tag, "request_id": rid}
+                body = {"predictions": _jsonable(pred), "model": use.pm.tag, "request_id": rid}
             if job.flags:
                 body["flags"] = job.flags
-            return _response(200, body, rid, tag=rt.pm.tag)
+            return _response(200, body, rid, tag=use.pm.tag)
         except ApiError as e:
             return _error(e, rid, t0)
         finally:
@@ -535,9 +572,11 @@ def build_app(rt: Runtime):
             items = rt.validator.feedback(await _read_body(request, cfg.max_body_bytes))
             if rt.logger is None:
                 raise ApiError(409, "logging_off", "prediction logging is off (MLBENCH_LOG=0): labels cannot be joined")
-            rt.logger.feedback(pd.DataFrame({"request_id": [i["request_id"] for i in items],
-                                             "row": [i.get("row", 0) for i in items],
-                                             "label": [i["label"] for i in items]}))
+            fb = pd.DataFrame({"request_id": [i["request_id"] for i in items], "row": [i.get("row", 0) for i in items],
+                               "label": [i["label"] for i in items]})
+            rt.logger.feedback(fb)
+            if challenger is not None and challenger.logger is not None and challenger.pm.name != rt.pm.name:
+                challenger.logger.feedback(fb)
             return _response(200, {"accepted": len(items), "request_id": rid}, rid)
         except ApiError as e:
             return _error(e, rid, t0)
@@ -548,8 +587,14 @@ def build_app(rt: Runtime):
             _guard()
         except ApiError as e:
             return _response(e.status, e.body(rid), rid, e.headers)
-        limits = {k: v for k, v in asdict(cfg).items() if k not in ("model_tag", "monitor", "trust")}
-        return _response(200, {**rt.pm.info(), "limits": limits, "fused_predict": rt.fused}, rid, tag=rt.pm.tag)
+        limits = {k: v for k, v in asdict(cfg).items()
+                  if k not in ("model_tag", "monitor", "trust", "challenger_tag", "route", "canary_share")}
+        body = {**rt.pm.info(), "limits": limits, "fused_predict": rt.fused, "predict_on_loop": rt.on_loop}
+        if challenger is not None:
+            body["rollout"] = {"champion": rt.pm.tag, "challenger": challenger.pm.tag, "route": cfg.route,
+                               "canary_share": cfg.canary_share if cfg.route == "canary" else 0.0,
+                               "challenger_info": challenger.pm.info()}
+        return _response(200, body, rid, tag=rt.pm.tag)
 
     async def http_error(request, exc):
         rid = uuid.uuid4().hex
@@ -565,7 +610,7 @@ def build_app(rt: Runtime):
               Route("/feedback", feedback, methods=["POST"]), Route("/info", info, methods=["GET"])]
     return Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error})
 
-# %% ../nbs/17_serving.ipynb #860a4726
+# %% ../nbs/17_serving.ipynb #09fd4eb0
 def make_service(tag: str | None = None, **overrides):
     "A BentoML service class serving packaged model `tag` (default: $MLBENCH_MODEL_TAG)."
     import bentoml
@@ -574,7 +619,8 @@ def make_service(tag: str | None = None, **overrides):
     if not cfg.model_tag:
         raise ServeError("model_tag: set MLBENCH_MODEL_TAG (or pass a tag) to say which packaged model to serve")
     rt = Runtime(cfg)
-    app = build_app(rt)
+    ch = Runtime(ServeConfig(**{**asdict(cfg), "model_tag": cfg.challenger_tag})) if cfg.challenger_tag else None
+    app = build_app(rt, ch)
     name = "mlbench-" + "".join(ch if ch.isalnum() else "-" for ch in cfg.model_tag.split(":")[0].lower())[:40]
 
     @bentoml.service(name=name, workers=cfg.workers, logging={"access": {"enabled": cfg.access_log}},
@@ -582,13 +628,16 @@ def make_service(tag: str | None = None, **overrides):
     @bentoml.asgi_app(app, path="/")
     class ModelService:
         model_ref = bentoml.models.BentoModel(cfg.model_tag)
-        runtime = rt
+        challenger_ref = bentoml.models.BentoModel(cfg.challenger_tag) if cfg.challenger_tag else None
+        runtime, challenger = rt, ch
 
         def __init__(self) -> None:
             rt.start_loading()
+            if ch is not None:
+                ch.start_loading()
 
         def __is_ready__(self) -> bool:
-            return rt.ready
+            return rt.ready and (ch is None or ch.ready)
 
         @bentoml.api(route="/score")
         async def score(self, rows: list[dict]) -> dict:
@@ -608,6 +657,8 @@ def make_service(tag: str | None = None, **overrides):
         @bentoml.on_shutdown
         def _flush(self) -> None:
             rt.close()
+            if ch is not None:
+                ch.close()
 
     return ModelService
 
@@ -629,7 +680,7 @@ def __getattr__(name: str):
         return svc
     raise AttributeError(f"module 'mlbench.serving' has no attribute {name!r}")
 
-# %% ../nbs/17_serving.ipynb #82c72c22
+# %% ../nbs/17_serving.ipynb #44a9b665
 class Server:
     "A `bentoml serve` child process serving one packaged model."
 
@@ -708,6 +759,8 @@ def serve(tag: str, port: int | None = None, host: str = "127.0.0.1", wait: floa
     from mlbench import models
 
     pm = models.verify(tag, trust=bool(overrides.get("trust")))
+    if overrides.get("challenger_tag"):
+        overrides["challenger_tag"] = models.verify(overrides["challenger_tag"], trust=bool(overrides.get("trust"))).tag
     cfg = ServeConfig.from_env(model_tag=pm.tag, **overrides)
     port = port or free_port()
     log = tempfile.TemporaryFile()
