@@ -22,9 +22,10 @@ app = typer.Typer(help="mlbench: profile, validate, drift-check, tune, package a
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
 # %% auto #0
-__all__ = ['app', 'profile_cmd', 'validate_cmd', 'drift_cmd', 'tune_cmd', 'suite_cmd', 'serve_cmd', 'models_cmd', 'main']
+__all__ = ['app', 'profile_cmd', 'validate_cmd', 'drift_cmd', 'tune_cmd', 'suite_cmd', 'serve_cmd', 'verify_cmd', 'models_cmd',
+           'main']
 
-# %% ../nbs/09_cli.ipynb #b13db388
+# %% ../nbs/09_cli.ipynb #76ff1e57
 def _profile_of(src: str, query: Optional[str], chunk_rows: int):
     "A saved profile (.mbp) as is, or the profile of a data source (scanned in chunks, with progress)."
     from mlbench.profile import Profile, profile
@@ -191,6 +192,9 @@ def serve_cmd(
     max_concurrency: Optional[int] = typer.Option(None, "--max-concurrency", help="requests in flight per worker (above: 429)"),
     timeout: Optional[float] = typer.Option(None, "--timeout", help="seconds per request (above: 504)"),
     no_log: bool = typer.Option(False, "--no-log", help="turn prediction logging off"),
+    challenger: Optional[str] = typer.Option(None, "--challenger", help="a second model: canary or shadow rollout"),
+    canary: Optional[float] = typer.Option(None, "--canary", help="share of requests the challenger answers (e.g. 0.1)"),
+    shadow: bool = typer.Option(False, "--shadow", help="the challenger scores copies; only the champion answers"),
     trust: bool = typer.Option(False, "--trust", help="serve a model the registry has no record of (runs its pickle)"),
 ):
     "Serve a packaged model with `bentoml serve` (POST /predict, /predict_proba, /feedback; GET /info)."
@@ -200,13 +204,39 @@ def serve_cmd(
     from mlbench.serving import ServeConfig, command
 
     pm = models.verify(tag, trust=trust)
+    if (canary is not None or shadow) and not challenger:
+        raise typer.BadParameter("--canary and --shadow need --challenger TAG")
+    ch = models.verify(challenger, trust=trust).tag if challenger else None
     cfg = ServeConfig.from_env(model_tag=pm.tag, workers=workers, monitor=monitor, out_of_range=out_of_range,
                                max_rows=max_rows, max_concurrency=max_concurrency, timeout_s=timeout,
-                               log=False if no_log else None, trust=trust or None)
+                               log=False if no_log else None, trust=trust or None, challenger_tag=ch,
+                               route="shadow" if shadow else ("canary" if ch else None), canary_share=canary)
     typer.echo(f"serving {pm.tag} on http://{host}:{port} (POST /predict; GET /info; Ctrl-C stops)", err=True)
     env = {**os.environ, **cfg.env(), "BENTOML_HOME": str(models.home()), "BENTOML_DO_NOT_TRACK": "True"}
     cmd = command(pm.tag, port, host)
     os.execvpe(cmd[0], cmd, env)  # bentoml serve takes over this process: signals reach it directly
+
+
+@app.command("verify")
+def verify_cmd(
+    tag: str = typer.Argument(..., help="packaged model whose golden set is replayed"),
+    url: Optional[str] = typer.Option(None, "--url", help="check this running service instead of starting one"),
+    advice: bool = typer.Option(False, "--advice", help="also measure batching settings under load and recommend one"),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="write the result as JSON here"),
+):
+    "Golden-set parity through the served model (exit 1 when any answer differs)."
+    from mlbench.rollout import verify
+
+    res = verify(tag, url=url, advice=advice)
+    typer.echo(res.summary())
+    if not res.ok:
+        typer.echo(res.mismatches.head(20).to_string(index=False))
+    if res.advice is not None:
+        typer.echo(res.advice.table.to_string(index=False))
+        typer.echo(f"recommended: {res.advice.recommended} ({res.advice.reason})")
+    if json_out:
+        _write_json(json_out, res.to_dict())
+    raise typer.Exit(0 if res.ok else 1)
 
 
 @app.command("models")

@@ -26,7 +26,7 @@ from .errors import MlbenchError
 __all__ = ['LOOP_MAX_MS', 'JSON_TYPES', 'ServeConfig', 'ServeError', 'ApiError', 'Validator', 'Runtime', 'build_app',
            'make_service', 'Server', 'free_port', 'command', 'serve']
 
-# %% ../nbs/17_serving.ipynb #90d068bc
+# %% ../nbs/17_serving.ipynb #22b2c3ee
 @dataclass
 class ServeConfig:
     "Limits and policies of a model service; each field can be set by the env var MLBENCH_<FIELD>."
@@ -37,6 +37,7 @@ class ServeConfig:
     timeout_s: float = 30.0  # a request waiting longer for its prediction: 504
     out_of_range: str = "reject"  # values outside the suite's ranges, unseen categories: reject (422) or flag
     max_batch_rows: int = 4096  # rows scored in one model call
+    max_latency_ms: float = 0.0  # wait up to this long for more requests to fill a batch (0: take what is queued)
     workers: int = 1  # server processes
     window_s: int = 60  # monitor window
     flush_s: float = 2.0  # how often the logger writes
@@ -70,6 +71,8 @@ class ServeConfig:
         for name in ("max_rows", "max_body_bytes", "max_concurrency", "max_batch_rows", "workers", "window_s"):
             if getattr(self, name) < 1:
                 raise ServeError(f"{name}: {getattr(self, name)} must be at least 1")
+        if not self.max_latency_ms >= 0:
+            raise ServeError(f"max_latency_ms: {self.max_latency_ms} must be >= 0")
         if not self.timeout_s > 0 or not self.flush_s > 0:
             raise ServeError(f"timeout_s and flush_s must be positive (got {self.timeout_s}, {self.flush_s})")
         if self.route not in ("canary", "shadow"):
@@ -262,7 +265,7 @@ def _feedback_type():
     Body.__pydantic_config__ = ConfigDict(extra="forbid")
     return Body
 
-# %% ../nbs/17_serving.ipynb #74ed3ee6
+# %% ../nbs/17_serving.ipynb #a9738e5d
 LOOP_MAX_MS = 25.0  # models answering 32 rows within this score on the event loop under predict_in="auto"
 
 
@@ -365,8 +368,17 @@ class Runtime:
         while True:
             jobs = [await self._queue.get()]
             n = len(jobs[0].rows)
-            while not self._queue.empty() and n < self.cfg.max_batch_rows:
-                j = self._queue.get_nowait()
+            deadline = time.perf_counter() + self.cfg.max_latency_ms / 1000
+            while n < self.cfg.max_batch_rows:
+                if not self._queue.empty():
+                    j = self._queue.get_nowait()
+                elif self.cfg.max_latency_ms > 0 and (left := deadline - time.perf_counter()) > 0:
+                    try:
+                        j = await asyncio.wait_for(self._queue.get(), left)
+                    except asyncio.TimeoutError:
+                        break
+                else:
+                    break
                 jobs.append(j)
                 n += len(j.rows)
             try:
