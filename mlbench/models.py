@@ -32,7 +32,7 @@ from .validate import Allowed, Range, Suite
 # %% auto #0
 __all__ = ['STAGES', 'MAX_CATEGORIES', 'GOLDEN_ROWS', 'ARTIFACTS', 'ModelError', 'IntegrityError', 'home', 'schema_of', 'package',
            'PackagedModel', 'get', 'list', 'verify', 'load', 'promote', 'history', 'export_model', 'import_model',
-           'bentofile']
+           'bentofile', 'compare']
 
 # %% ../nbs/15_models.ipynb #aa57b661
 class ModelError(MlbenchError):
@@ -559,3 +559,10 @@ def bentofile(tag: str, folder) -> Path:
     path = folder / "bentofile.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path
+
+# %% ../nbs/15_models.ipynb #3fef8af1
+def compare(a, b, X=None, y=None, **kwargs):
+    "Compare models `a` and `b` (tags or fitted estimators); see `mlbench.compare.compare_models`."
+    from mlbench.compare import compare_models
+
+    return compare_models(a, b, X, y, **kwargs)

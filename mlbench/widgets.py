@@ -14,7 +14,7 @@ import ipywidgets as W
 from .report import _CSS, esc, profile_cards, validation_html
 
 # %% auto #0
-__all__ = ['ProfileView', 'ValidationView', 'DriftView', 'SweepView']
+__all__ = ['ProfileView', 'ValidationView', 'DriftView', 'CompareView', 'SweepView']
 
 # %% ../nbs/08_widgets.ipynb #6f579414
 class ProfileView(W.VBox):
@@ -99,7 +99,37 @@ class DriftView(W.VBox):
                             f"<tr><th></th><th>column</th><th>reference (blue) vs current (orange)</th><th>tests</th></tr>"
                             f"{''.join(rows)}</table></div>")
 
-# %% ../nbs/08_widgets.ipynb #fbd628ba
+# %% ../nbs/08_widgets.ipynb #d12949d0
+def _wrap(html: str) -> str:
+    return f"<style>{_CSS}</style><div class='mb-report'>{html}</div>"
+
+
+class CompareView(W.VBox):
+    "A model comparison: verdicts, metrics with confidence intervals, then disagreements or prediction drift."
+
+    def __init__(self, comparison, rows: int = 20):
+        from mlbench.compare import disagreements_html, metrics_html, summary_html
+
+        self.comparison, self.rows = comparison, rows
+        self._disagreements = disagreements_html
+        self.header = W.HTML(_wrap(summary_html(comparison)))
+        self.metrics = W.HTML(_wrap(metrics_html(comparison)))
+        self.show = W.ToggleButtons(options=["disagreements", "prediction drift"], value="disagreements")
+        self.detail = W.Box()
+        self.show.observe(self._render, "value")
+        super().__init__([self.header, self.metrics, self.show, self.detail])
+        self._render()
+
+    def _render(self, change=None):
+        c = self.comparison
+        if self.show.value == "disagreements":
+            self.detail.children = [W.HTML(_wrap(self._disagreements(c, self.rows)))]
+        elif c.drift is not None:
+            self.detail.children = [DriftView(c.drift)]
+        else:
+            self.detail.children = [W.HTML("no prediction drift computed")]
+
+# %% ../nbs/08_widgets.ipynb #31693646
 def _curve_svg(values: list, width: int = 360, height: int = 110) -> str:
     "Best score so far as an inline SVG step line (no JS, no CDN)."
     pts = [(i, v) for i, v in enumerate(values) if v is not None and math.isfinite(v)]
