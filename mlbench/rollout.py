@@ -138,24 +138,25 @@ def verify(tag: str,  # packaged model whose golden set is replayed
         res.advice = advise_batching(pm.tag, **advise_kwargs)
     return res
 
-# %% ../nbs/19_rollout.ipynb #054a9bb7
+# %% ../nbs/19_rollout.ipynb #ea9ed4d5
 async def _load(url: str, bodies: list[bytes], concurrency: int, duration: float, warmup: float) -> dict:
-    import httpx
+    import aiohttp  # its client costs a fraction of httpx's CPU per request: the client must not be the bottleneck
 
     lat, errors = [], 0
     stop_at = time.perf_counter() + warmup + duration
     measure_from = time.perf_counter() + warmup
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits,
-                                 headers={"content-type": "application/json"}) as c:
+    conn = aiohttp.TCPConnector(limit=concurrency, force_close=False)
+    async with aiohttp.ClientSession(base_url=url, connector=conn, timeout=aiohttp.ClientTimeout(total=60),
+                                     headers={"content-type": "application/json"}) as c:
         async def client(k: int):
             nonlocal errors
             i = k
             while (t := time.perf_counter()) < stop_at:
                 try:
-                    r = await c.post("/predict", content=bodies[i % len(bodies)])
-                    ok = r.status_code == 200
-                except httpx.HTTPError:
+                    async with c.post("/predict", data=bodies[i % len(bodies)]) as r:
+                        await r.read()
+                        ok = r.status == 200
+                except (aiohttp.ClientError, asyncio.TimeoutError):
                     ok = False
                 if t >= measure_from:
                     if ok:

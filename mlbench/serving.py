@@ -23,8 +23,8 @@ import pandas as pd
 from .errors import MlbenchError
 
 # %% auto #0
-__all__ = ['LOOP_MAX_MS', 'JSON_TYPES', 'ServeConfig', 'ServeError', 'ApiError', 'Validator', 'Runtime', 'build_app',
-           'make_service', 'Server', 'free_port', 'command', 'serve']
+__all__ = ['LOOP_MAX_MS', 'GATHER_TURNS', 'JSON_TYPES', 'ServeConfig', 'ServeError', 'ApiError', 'Validator', 'Runtime',
+           'build_app', 'make_service', 'Server', 'free_port', 'command', 'serve']
 
 # %% ../nbs/17_serving.ipynb #22b2c3ee
 @dataclass
@@ -265,8 +265,9 @@ def _feedback_type():
     Body.__pydantic_config__ = ConfigDict(extra="forbid")
     return Body
 
-# %% ../nbs/17_serving.ipynb #58440e9c
-LOOP_MAX_MS = 25.0  # models answering 32 rows within this score on the event loop under predict_in="auto"
+# %% ../nbs/17_serving.ipynb #30b93b3e
+LOOP_MAX_MS = 100.0  # models answering 32 rows within this score on the event loop under predict_in="auto"
+GATHER_TURNS = 8  # loop turns a batch waits at most for requests already being read
 
 
 @dataclass
@@ -354,10 +355,11 @@ class Runtime:
             self._queue, self._loop = asyncio.Queue(), loop
             self._task = loop.create_task(self._batches())
         job = _Job(rows, proba, t0, request_id, loop.create_future())
-        await self._queue.put(job)
+        self._queue.put_nowait(job)
         try:
-            await asyncio.wait_for(asyncio.shield(job.future), timeout=max(0.001, self.cfg.timeout_s - (time.perf_counter() - t0)))
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(max(0.001, self.cfg.timeout_s - (time.perf_counter() - t0))):
+                await job.future
+        except TimeoutError:
             raise ApiError(504, "timeout", f"no prediction within {self.cfg.timeout_s} s") from None
         if time.perf_counter() - t0 > self.cfg.timeout_s:  # scored on the loop, past the deadline
             raise ApiError(504, "timeout", f"no prediction within {self.cfg.timeout_s} s")
@@ -371,6 +373,13 @@ class Runtime:
             jobs = [await self._queue.get()]
             n = len(jobs[0].rows)
             deadline = time.perf_counter() + self.cfg.max_latency_ms / 1000
+            # requests whose bytes already arrived are a few loop turns from the queue: let them in
+            # (while the queue still grows) before the batch closes; no fixed wait
+            for _ in range(GATHER_TURNS):
+                before = self._queue.qsize()
+                await asyncio.sleep(0)
+                if self._queue.qsize() == before:
+                    break
             while n < self.cfg.max_batch_rows:
                 if not self._queue.empty():
                     j = self._queue.get_nowait()
