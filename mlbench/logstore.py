@@ -149,7 +149,7 @@ def open_store(where=None):
         return SqlStore(where)
     return DirStore(where)
 
-# %% ../nbs/16_logstore.ipynb #ff483949
+# %% ../nbs/16_logstore.ipynb #c8a9601d
 def _kll(values=None):
     from datasketches import kll_doubles_sketch
 
@@ -271,21 +271,27 @@ class WindowLogger:
         return self._windows[key]
 
     def _fold(self, w: _Window, items) -> None:
-        frames, preds = [], []
-        for t, frame, pred, proba, ids, counts, lats, flagged in items:
-            frames.append(_outputs(frame, pred, proba, self.classes))
-            pred_rows = pd.DataFrame({"request_id": np.repeat(np.asarray(ids, dtype=object), counts),
-                                      "row": np.concatenate([np.arange(c) for c in counts]) if counts else [],
-                                      "time": pd.Timestamp(t, unit="s", tz="UTC"), "tag": self.tag})
-            preds.append(pd.concat([pred_rows, frames[-1].filter(like="__").reset_index(drop=True)], axis=1))
-            w.requests += len(ids)
-            w.rows += len(frame)
-            w.flagged += flagged
-            w.status["200"] = w.status.get("200", 0) + len(ids)
-            w.latency.update(np.asarray(lats, dtype=float))
-        p = profile(pd.concat(frames, ignore_index=True))
+        "All buffered batches of one window at once: one concat, one profile, one predictions frame."
+        frames = [it[1] for it in items]
+        X = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
+        pred = np.concatenate([np.asarray(it[2]) for it in items])
+        proba = None if items[0][3] is None else np.concatenate([np.asarray(it[3]) for it in items])
+        outs = _outputs(pred, proba, self.classes)
+        counts = np.asarray([c for it in items for c in it[5]], dtype=np.int64)
+        ids = np.asarray([rid for it in items for rid in it[4]], dtype=object)
+        starts = np.cumsum(counts) - counts
+        times = np.repeat(np.asarray([it[0] for it in items]), [len(it[1]) for it in items])
+        preds = pd.DataFrame({"request_id": np.repeat(ids, counts),
+                              "row": np.arange(int(counts.sum())) - np.repeat(starts, counts),
+                              "time": pd.to_datetime(times, unit="s", utc=True), "tag": self.tag, **outs})
+        p = profile(X.assign(**outs))
         w.profile = p if w.profile is None else w.profile.merge(p)
-        w.preds.append(pd.concat(preds, ignore_index=True))
+        w.preds.append(preds)
+        w.requests += len(ids)
+        w.rows += len(X)
+        w.flagged += sum(it[7] for it in items)
+        w.status["200"] = w.status.get("200", 0) + len(ids)
+        w.latency.update(np.concatenate([np.asarray(it[6], dtype=float) for it in items]))
         w.dirty = True
 
     def _write(self, w: _Window) -> None:
@@ -312,13 +318,13 @@ def _group(buf, window_s) -> dict:
     return out
 
 
-def _outputs(frame: pd.DataFrame, pred, proba, classes) -> pd.DataFrame:
-    "Inputs plus the model's outputs as __prediction__ and __proba__<class> columns."
+def _outputs(pred, proba, classes) -> dict:
+    "The model's outputs as columns: __prediction__, and __proba__<class> for classifiers."
     extra = {"__prediction__": np.asarray(pred)}
     if proba is not None and classes is not None:
         for i, c in enumerate(classes):
             extra[f"__proba__{c}"] = np.asarray(proba)[:, i]
-    return pd.concat([frame.reset_index(drop=True), pd.DataFrame(extra)], axis=1)
+    return extra
 
 
 def _parquet(df: pd.DataFrame) -> bytes:

@@ -265,7 +265,7 @@ def _feedback_type():
     Body.__pydantic_config__ = ConfigDict(extra="forbid")
     return Body
 
-# %% ../nbs/17_serving.ipynb #30b93b3e
+# %% ../nbs/17_serving.ipynb #7dab6ca4
 LOOP_MAX_MS = 100.0  # models answering 32 rows within this score on the event loop under predict_in="auto"
 GATHER_TURNS = 8  # loop turns a batch waits at most for requests already being read
 
@@ -317,6 +317,10 @@ class Runtime:
             if self.cfg.log:
                 self.logger = WindowLogger(self.cfg.monitor or None, pm.name, pm.tag, self.cfg.window_s, self.cfg.flush_s,
                                            classes=self.classes if self.has_proba else None).start()
+            import gc
+
+            gc.collect()
+            gc.freeze()  # the model's many long-lived objects leave the collector's view: shorter GC pauses
             self.ready = True
         except Exception as e:  # reported by /readyz and every request, never a crash loop
             self.failed = f"{type(e).__name__}: {e}"

@@ -111,6 +111,12 @@ def test_shadow_answers_never_reach_the_client(two_models, tmp_path):
     direct = {t: float((m.predict(Xh.iloc[[i % len(rows) for i, _, _, _ in answers]]) ==
                         yh.iloc[[i % len(rows) for i, _, _, _ in answers]].to_numpy()).mean()) for t, m in ((ta, a), (tb, b))}
     assert acc.to_dict() == pytest.approx(direct, abs=1e-12)
+    # the A/B report on the logged windows: its accuracy difference is the one in the logged outcomes
+    rep = models.compare(ta, tb, store=str(mon), metric="accuracy", n_boot=200)
+    row = rep.to_frame().set_index("metric").loc["accuracy"]
+    assert rep.mode == "logged" and rep.n_a == rep.n_b == 600
+    assert row["diff"] == pytest.approx(acc[tb] - acc[ta], abs=1e-12)
+    assert row["diff_low"] <= row["diff"] <= row["diff_high"]
 
 
 def test_verify_passes_and_fails_naming_rows(two_models, tmp_path):
