@@ -478,7 +478,7 @@ def _not_finite(pred: np.ndarray, proba) -> np.ndarray:
 def _jsonable(a: np.ndarray) -> list:
     return a.tolist() if a.dtype.kind in "biuf" else [v.item() if isinstance(v, np.generic) else v for v in a]
 
-# %% ../nbs/17_serving.ipynb #33175a11
+# %% ../nbs/17_serving.ipynb #d6c51a7a
 JSON_TYPES = ("application/json",)
 
 
@@ -636,8 +636,15 @@ def build_app(rt: Runtime, challenger: Runtime | None = None):
         rid = uuid.uuid4().hex
         return _response(500, ApiError(500, "internal", f"{type(exc).__name__}: {exc}").body(rid), rid)
 
+    async def not_found(request):  # mounted apps answer unknown paths in plain text: keep the one JSON shape
+        rid = uuid.uuid4().hex
+        return _response(404, ApiError(404, "not_found", f"{request.method} {request.url.path}: no such route; "
+                                       "routes: POST /predict, /predict_proba, /feedback; GET /info").body(rid), rid)
+
+    any_method = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
     routes = [Route("/predict", predict, methods=["POST"]), Route("/predict_proba", predict_proba, methods=["POST"]),
-              Route("/feedback", feedback, methods=["POST"]), Route("/info", info, methods=["GET"])]
+              Route("/feedback", feedback, methods=["POST"]), Route("/info", info, methods=["GET"]),
+              Route("/{path:path}", not_found, methods=any_method)]
     return Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error})
 
 # %% ../nbs/17_serving.ipynb #09fd4eb0

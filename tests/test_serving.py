@@ -162,6 +162,9 @@ def test_bad_input_gets_4xx_with_row_and_field(server, flights_model):
             seen.append((path, status))
         r = c.get("/predict")
         assert r.status_code == 405 and r.json()["error"]["type"] == "method_not_allowed"
+        r = c.post("/no-such-route", json={})
+        assert r.status_code == 404 and r.json()["error"]["type"] == "not_found"
+        assert c.get("/metrics").status_code == 200  # BentoML's own routes are not shadowed
         # still serving, and correctly
         ok = c.post("/predict", json={"rows": [_row(X, 3)]})
         assert ok.status_code == 200 and ok.json()["predictions"] == pipe.predict(X.iloc[[3]]).tolist()
