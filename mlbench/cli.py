@@ -25,7 +25,7 @@ app = typer.Typer(help="mlbench: profile, validate, drift-check, tune, package a
 __all__ = ['app', 'profile_cmd', 'validate_cmd', 'drift_cmd', 'tune_cmd', 'suite_cmd', 'serve_cmd', 'verify_cmd', 'models_cmd',
            'main']
 
-# %% ../nbs/09_cli.ipynb #76ff1e57
+# %% ../nbs/09_cli.ipynb #c506ed86
 def _profile_of(src: str, query: Optional[str], chunk_rows: int):
     "A saved profile (.mbp) as is, or the profile of a data source (scanned in chunks, with progress)."
     from mlbench.profile import Profile, profile
@@ -221,7 +221,8 @@ def serve_cmd(
 def verify_cmd(
     tag: str = typer.Argument(..., help="packaged model whose golden set is replayed"),
     url: Optional[str] = typer.Option(None, "--url", help="check this running service instead of starting one"),
-    advice: bool = typer.Option(False, "--advice", help="also measure batching settings under load and recommend one"),
+    advice: bool = typer.Option(True, "--advice/--no-advice",
+                                help="also measure batching settings under load and recommend one (starts a server per setting)"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the result as JSON here"),
 ):
     "Golden-set parity through the served model (exit 1 when any answer differs)."

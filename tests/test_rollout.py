@@ -126,7 +126,7 @@ def test_verify_passes_and_fails_naming_rows(two_models, tmp_path):
     with serving.serve(tb, log=False) as other:  # retrained with another seed
         bad = rollout.verify(ta, url=other.url)
         exe = Path(sys.executable).parent / "mlbench"
-        r = subprocess.run([str(exe), "verify", ta, "--url", other.url, "--json", str(tmp_path / "v.json")],
+        r = subprocess.run([str(exe), "verify", ta, "--url", other.url, "--no-advice", "--json", str(tmp_path / "v.json")],
                            capture_output=True, text=True, timeout=300)
     assert not bad.ok
     rows = sorted(bad.mismatches["row"].unique())
