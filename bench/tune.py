@@ -10,6 +10,7 @@ HistGradientBoostingClassifier, ROC AUC, the same 3 stratified folds for every t
    budget ends); reported: seconds and model fits until it got there.
    - mlbench: TPE + successive halving over the folds (a trial runs its first fold, then the
      other two unless pruned there; `fits` counts the folds that ran);
+   - mlbench with `sampler="gp"` (Optuna's Gaussian-process sampler, same pruning), with `--sides ...,mlbench-gp`;
    - Optuna TPE without pruning, and Optuna random search (same space, same objective:
      `cross_val_score` with the same folds);
    - HalvingRandomSearchCV, 81 candidates, factor 3 (one run: its wall time and best score).
@@ -19,6 +20,7 @@ mlbench, TPE and random search. Human-readable lines first, one JSON line last.
 
     .venv/bin/python bench/tune.py                 # 60,000 rows (several minutes)
     .venv/bin/python bench/tune.py --rows 8000     # quick run
+    .venv/bin/python bench/tune.py --seeds 5 --sides mlbench,mlbench-gp,tpe   # mlbench's GP sampler as well, no random
 """
 
 from __future__ import annotations
@@ -142,7 +144,7 @@ def run_optuna(X, y, folds, jobs, sampler, bar, budget_trials, budget_s, seed=SE
                 best=max(m[1] for m in marks), total_s=time.perf_counter() - t0, total_trials=len(marks))
 
 
-def run_mlbench(X, y, folds, jobs, bar, budget_trials, budget_s, seed=SEED):
+def run_mlbench(X, y, folds, jobs, bar, budget_trials, budget_s, seed=SEED, sampler="tpe"):
     import mlbench as mb
 
     class Folds:  # the same folds as the peers
@@ -156,7 +158,7 @@ def run_mlbench(X, y, folds, jobs, bar, budget_trials, budget_s, seed=SEED):
     t0 = time.perf_counter()
     sw = mb.tune(estimator(), mb_space(), X, y, cv=Folds(), scoring="roc_auc", n_trials=budget_trials, n_jobs=jobs,
                  timeout=budget_s, stop_at=bar - TOL, storage=store, study_name="bench", seed=seed, progress=False,
-                 refit=False)
+                 refit=False, sampler=sampler)
     total = time.perf_counter() - t0
     trials = sorted(sw.study.get_trials(deepcopy=False), key=lambda t: t.datetime_complete or t.datetime_start)
     start = min(t.datetime_start for t in trials)
@@ -189,7 +191,12 @@ def main():
     ap.add_argument("--budget-trials", type=int, default=80)
     ap.add_argument("--budget-s", type=float, default=300)
     ap.add_argument("--seeds", type=int, default=3, help="repetitions of each searcher (seeds); medians are reported")
+    ap.add_argument("--sides", default="mlbench,tpe,random",
+                    help="searchers, comma-separated, of mlbench, mlbench-gp (sampler='gp'), tpe, random; mlbench and tpe are needed")
     a = ap.parse_args()
+    sides = [x.strip() for x in a.sides.split(",") if x.strip()]
+    if not {"mlbench", "tpe"} <= set(sides) or not set(sides) <= {"mlbench", "mlbench-gp", "tpe", "random"}:
+        ap.error(f"--sides: mlbench and tpe, plus any of mlbench-gp, random; got {a.sides!r}")
     from sklearn.model_selection import StratifiedKFold
 
     t_start = time.perf_counter()
@@ -200,21 +207,21 @@ def main():
     grid = run_grid(X, y, folds, a.jobs)
     bar = grid["best"]
     print(f"GridSearchCV (36 candidates): {grid['seconds']:.1f} s, best ROC AUC {bar:.4f} {grid['best_params']}", flush=True)
-    runs = {"mlbench": [], "tpe": [], "random": []}
+    runs = {s: [] for s in sides}
     for k in range(a.seeds):  # searchers alternate, seed by seed
         seed = SEED + k
-        mlb = run_mlbench(X, y, folds, a.jobs, bar, a.budget_trials, a.budget_s, seed)
-        print(f"[seed {seed}] mlbench TPE + fold pruning: reached {bar - TOL:.4f} at {mlb['seconds']} s after {mlb['trials']} "
-              f"trials ({mlb['fits']} fits, {mlb['fit_equivalents']} full-fit equivalents); best {mlb['best']:.4f}; "
-              f"{mlb['states']}", flush=True)
-        tpe = run_optuna(X, y, folds, a.jobs, "tpe", bar, a.budget_trials, a.budget_s, seed)
-        print(f"[seed {seed}] Optuna TPE (no pruning): reached at {tpe['seconds']} s after {tpe['trials']} trials; "
-              f"best {tpe['best']:.4f}", flush=True)
-        rnd_ = run_optuna(X, y, folds, a.jobs, "random", bar, a.budget_trials, a.budget_s, seed)
-        print(f"[seed {seed}] Optuna random: reached at {rnd_['seconds']} s after {rnd_['trials']} trials; "
-              f"best {rnd_['best']:.4f}", flush=True)
-        for name, r in (("mlbench", mlb), ("tpe", tpe), ("random", rnd_)):
-            runs[name].append(r)
+        for side in sides:
+            if side.startswith("mlbench"):
+                samp = "gp" if side == "mlbench-gp" else "tpe"
+                r = run_mlbench(X, y, folds, a.jobs, bar, a.budget_trials, a.budget_s, seed, samp)
+                print(f"[seed {seed}] mlbench {samp.upper()} + fold pruning: reached {bar - TOL:.4f} at {r['seconds']} s after "
+                      f"{r['trials']} trials ({r['fits']} fits, {r['fit_equivalents']} full-fit equivalents); "
+                      f"best {r['best']:.4f}; {r['states']}", flush=True)
+            else:
+                r = run_optuna(X, y, folds, a.jobs, side, bar, a.budget_trials, a.budget_s, seed)
+                print(f"[seed {seed}] Optuna {'TPE (no pruning)' if side == 'tpe' else 'random'}: reached at {r['seconds']} s "
+                      f"after {r['trials']} trials ({r['fits']} fits); best {r['best']:.4f}", flush=True)
+            runs[side].append(r)
 
     def med(name, key="seconds"):  # a run that never reached the bar counts as its whole budget
         vals = [r[key] if r[key] is not None else (r["total_s"] if key == "seconds" else r["total_trials"])
@@ -229,17 +236,23 @@ def main():
                reached=sum(r["seconds"] is not None for r in runs["tpe"]))
     rnd_ = dict(seconds=med("random"), trials=med("random", "trials"),
                 best=float(np.median([r["best"] for r in runs["random"]])),
-                reached=sum(r["seconds"] is not None for r in runs["random"]))
+                reached=sum(r["seconds"] is not None for r in runs["random"])) if "random" in runs else None
+    gp = dict(seconds=med("mlbench-gp"), trials=med("mlbench-gp", "trials"),
+              fits=float(np.median([r["fits"] for r in runs["mlbench-gp"]])),
+              best=float(np.median([r["best"] for r in runs["mlbench-gp"]])),
+              reached=sum(r["seconds"] is not None for r in runs["mlbench-gp"])) if "mlbench-gp" in runs else None
     print(f"median over {a.seeds} seeds, seconds to the bar: mlbench {mlb['seconds']:.1f} ({mlb['reached']} reached), "
-          f"TPE {tpe['seconds']:.1f} ({tpe['reached']}), random {rnd_['seconds']:.1f} ({rnd_['reached']})", flush=True)
+          + (f"mlbench GP {gp['seconds']:.1f} ({gp['reached']}), " if gp else "")
+          + f"TPE {tpe['seconds']:.1f} ({tpe['reached']})"
+          + (f", random {rnd_['seconds']:.1f} ({rnd_['reached']})" if rnd_ else ""), flush=True)
     halv = run_halving(X, y, folds, a.jobs)
     print(f"HalvingRandomSearchCV: {halv['seconds']:.1f} s, best {halv['best']:.4f} "
           f"({'reached' if halv['best'] >= bar - TOL else 'did not reach'} the bar)", flush=True)
 
     shares = dict(share_of_grid_time=ratio(mlb["seconds"], grid["seconds"]),
                   share_of_tpe_time=ratio(mlb["seconds"], tpe["seconds"]),
-                  share_of_random_time=ratio(mlb["seconds"], rnd_["seconds"]))
-    met = {k: v is not None and v <= TARGETS[k] for k, v in shares.items()}
+                  share_of_random_time=ratio(mlb["seconds"], rnd_["seconds"]) if rnd_ else None)
+    met = {k: v is not None and v <= TARGETS[k] for k, v in shares.items() if v is not None}
     missed = [k for k, v in met.items() if not v]
     print("targets missed: " + (", ".join(missed) if missed else "none"), flush=True)
     import importlib.metadata as md
@@ -248,11 +261,17 @@ def main():
            "tolerance": TOL, "gridsearch_s": rnd(grid["seconds"], 2), "gridsearch_fits": grid["fits"],
            "mlbench_s": rnd(mlb["seconds"], 2), "mlbench_trials": mlb["trials"], "mlbench_fits": mlb["fits"],
            "mlbench_fit_equivalents": mlb["fit_equivalents"], "mlbench_best": rnd(mlb["best"], 5), "mlbench_states": mlb["states"], "seeds": a.seeds,
-           "reached": {"mlbench": mlb["reached"], "optuna_tpe": tpe["reached"], "optuna_random": rnd_["reached"]},
+           "reached": {{"tpe": "optuna_tpe", "random": "optuna_random"}.get(k, k): sum(r["seconds"] is not None for r in v)
+                       for k, v in runs.items()},
            "per_seed_s": {k: [rnd(r["seconds"], 2) for r in v] for k, v in runs.items()},
            "optuna_tpe_s": rnd(tpe["seconds"], 2), "optuna_tpe_trials": tpe["trials"], "optuna_tpe_best": rnd(tpe["best"], 5),
-           "optuna_random_s": rnd(rnd_["seconds"], 2), "optuna_random_trials": rnd_["trials"],
-           "optuna_random_best": rnd(rnd_["best"], 5), "halving_random_s": rnd(halv["seconds"], 2),
+           **({"optuna_random_s": rnd(rnd_["seconds"], 2), "optuna_random_trials": rnd_["trials"],
+               "optuna_random_best": rnd(rnd_["best"], 5)} if rnd_ else {}),
+           **({"mlbench_gp_s": rnd(gp["seconds"], 2), "mlbench_gp_trials": gp["trials"], "mlbench_gp_fits": gp["fits"],
+               "mlbench_gp_best": rnd(gp["best"], 5), "mlbench_gp_share_of_grid_time": rnd(ratio(gp["seconds"], grid["seconds"]), 3),
+               "mlbench_gp_share_of_tpe_time": rnd(ratio(gp["seconds"], tpe["seconds"]), 3)} if gp else {}),
+           "per_seed_fits": {k: [r["fits"] for r in v] for k, v in runs.items()},
+           "halving_random_s": rnd(halv["seconds"], 2),
            "halving_random_best": rnd(halv["best"], 5), "halving_random_fits": halv["fits"],
            **{k: rnd(v, 3) for k, v in shares.items()}, "targets_met": met, "wall_s": rnd(time.perf_counter() - t_start, 1),
            "versions": {p: md.version(p) for p in ("optuna", "scikit-learn", "numpy", "pandas")}}

@@ -50,6 +50,31 @@ def test_same_seed_same_trials_with_two_workers_and_one(tmp_path):
     assert not np.allclose(d.trials["learning_rate"], a.trials["learning_rate"])  # the seed matters
 
 
+def test_gp_sampler_gives_the_same_trials_with_two_workers_and_one(tmp_path):
+    pytest.importorskip("torch")
+    sp = {"learning_rate": space.float(0.01, 0.3, log=True), "max_leaf_nodes": space.int(4, 31), "max_iter": 10}
+    kw = dict(cv=3, scoring="roc_auc", n_trials=S.STARTUP_GP + S.WINDOW + 1, progress=False, seed=5, sampler="gp", refit=False)
+    a = tune(HistGradientBoostingClassifier(), sp, X, Y, n_jobs=2, storage=tmp_path / "a.db", **kw)
+    b = tune(HistGradientBoostingClassifier(), sp, X, Y, n_jobs=1, storage=tmp_path / "b.db", **kw)
+    pd.testing.assert_frame_equal(_trials(a), _trials(b))
+    t = tune(HistGradientBoostingClassifier(), sp, X, Y, n_jobs=1, storage=tmp_path / "t.db", **{**kw, "sampler": "tpe"})
+    n = S.STARTUP_GP  # the same random start as TPE's, then the GP's own proposals
+    pd.testing.assert_frame_equal(_trials(a).iloc[:n], _trials(t).iloc[:n])
+    assert not np.allclose(a.trials["learning_rate"].iloc[n:], t.trials["learning_rate"].iloc[n:])
+
+
+def test_gp_sampler_with_several_families_falls_back_to_tpe(tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    fams = {"hgb": HistGradientBoostingClassifier(max_iter=10), "lr": LogisticRegression(max_iter=200)}
+    sp = {"hgb": {"learning_rate": space.float(0.01, 0.3, log=True)}, "lr": {"C": space.float(0.01, 10, log=True)}}
+    kw = dict(cv=3, n_trials=4, progress=False, seed=1, refit=False)
+    with pytest.warns(UserWarning, match="several model families samples with TPE"):
+        g = tune(fams, sp, X, Y, sampler="gp", storage=tmp_path / "g.db", **kw)
+    t = tune(fams, sp, X, Y, sampler="tpe", storage=tmp_path / "t.db", **kw)
+    pd.testing.assert_frame_equal(_trials(g), _trials(t))
+
+
 def test_auto_resource():
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
