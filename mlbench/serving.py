@@ -478,7 +478,7 @@ def _not_finite(pred: np.ndarray, proba) -> np.ndarray:
 def _jsonable(a: np.ndarray) -> list:
     return a.tolist() if a.dtype.kind in "biuf" else [v.item() if isinstance(v, np.generic) else v for v in a]
 
-# %% ../nbs/17_serving.ipynb #d6c51a7a
+# %% ../nbs/17_serving.ipynb #403c630c
 JSON_TYPES = ("application/json",)
 
 
@@ -636,9 +636,15 @@ def build_app(rt: Runtime, challenger: Runtime | None = None):
         rid = uuid.uuid4().hex
         return _response(500, ApiError(500, "internal", f"{type(exc).__name__}: {exc}").body(rid), rid)
 
+    known = {"/predict": "POST", "/predict_proba": "POST", "/feedback": "POST", "/info": "GET"}
+
     async def not_found(request):  # mounted apps answer unknown paths in plain text: keep the one JSON shape
         rid = uuid.uuid4().hex
-        return _response(404, ApiError(404, "not_found", f"{request.method} {request.url.path}: no such route; "
+        path = request.url.path
+        if path in known:  # the route exists, the method does not
+            return _response(405, ApiError(405, "method_not_allowed", f"{request.method} {path}: use "
+                                           f"{known[path]}").body(rid), rid, {"Allow": known[path]})
+        return _response(404, ApiError(404, "not_found", f"{request.method} {path}: no such route; "
                                        "routes: POST /predict, /predict_proba, /feedback; GET /info").body(rid), rid)
 
     any_method = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]

@@ -435,7 +435,7 @@ def _free_cuda():
     if torch is not None and torch.cuda.is_available():
         torch.cuda.empty_cache()
 
-# %% ../nbs/13_sweep.ipynb #2eabaf22
+# %% ../nbs/13_sweep.ipynb #0b64b625
 IDLE_S = 300  # local worker processes kept between sweeps exit after this many idle seconds
 _CTX: dict = {}
 _POOLS: dict = {}  # n_jobs -> a loky executor kept between sweeps of this process
@@ -576,10 +576,14 @@ class _Pool:
     def result(self, fut, job):
         from concurrent.futures.process import BrokenProcessPool
 
+        from joblib.externals.loky.process_executor import ShutdownExecutorError
+
         try:
             return fut.result()
         except BrokenProcessPool:  # a worker died (killed, out of memory): the units running then fail
             self.broken = True
+            return _died(job, "worker process died")
+        except ShutdownExecutorError:  # its pool was replaced after another worker died: same as above
             return _died(job, "worker process died")
 
     def cancel(self, futures):
