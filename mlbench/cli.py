@@ -22,10 +22,10 @@ app = typer.Typer(help="mlbench: profile, validate, drift-check, tune, package a
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
 # %% auto #0
-__all__ = ['app', 'profile_cmd', 'validate_cmd', 'drift_cmd', 'tune_cmd', 'suite_cmd', 'serve_cmd', 'verify_cmd', 'models_cmd',
-           'main']
+__all__ = ['app', 'profile_cmd', 'validate_cmd', 'drift_cmd', 'tune_cmd', 'run_cmd', 'suite_cmd', 'serve_cmd', 'verify_cmd',
+           'models_cmd', 'main']
 
-# %% ../nbs/09_cli.ipynb #c506ed86
+# %% ../nbs/09_cli.ipynb #64c56a61
 def _profile_of(src: str, query: Optional[str], chunk_rows: int):
     "A saved profile (.mbp) as is, or the profile of a data source (scanned in chunks, with progress)."
     from mlbench.profile import Profile, profile
@@ -163,6 +163,37 @@ def tune_cmd(
     if json_out:
         t = sw.trials
         _write_json(json_out, {**s, "trials": t.to_dict("records")})
+
+
+@app.command("run")
+def run_cmd(
+    pipeline: Path = typer.Argument(..., help="pipeline YAML: steps with notebook, parameters, inputs, outputs, depends_on"),
+    param: list[str] = typer.Option([], "--param", "-p", help="key=value or step.key=value (value read as YAML)"),
+    force: bool = typer.Option(False, "--force", help="re-run every step, cached or not"),
+    resume: Optional[str] = typer.Option(None, "--resume", help="continue this run id from its failed step"),
+    from_step: Optional[str] = typer.Option(None, "--from", help="re-run this step and everything downstream"),
+    root: str = typer.Option("runs", "--root", help="run folders and ledger (relative to the pipeline's folder)"),
+):
+    "Run a pipeline of step notebooks; exit 1 naming the step that failed."
+    import yaml
+
+    from mlbench.pipeline import PipelineError, run
+
+    params = {}
+    for p in param:
+        key, eq, value = p.partition("=")
+        if not eq or not key:
+            raise PipelineError(f"-p {p!r}: expected key=value")
+        params[key] = yaml.safe_load(value)
+    res = run(pipeline, params=params, force=force, resume=resume, from_step=from_step, root=root)
+    for s in res.steps:
+        typer.echo(f"{s.step:<20} {s.status:<13} {'cached' if s.cache_hit else f'{s.duration_s:.2f} s':>9}"
+                   + (f"  {s.message}" if s.message else ""))
+    typer.echo(f"run {res.run_id}: {res.folder}")
+    if not res.ok:
+        typer.echo(f"mlbench: step {res.failed_step!r} failed; `mlbench run {pipeline} --resume {res.run_id}` "
+                   "continues from it", err=True)
+    raise typer.Exit(0 if res.ok else 1)
 
 
 @app.command("suite")
