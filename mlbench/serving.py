@@ -23,8 +23,8 @@ import pandas as pd
 from .errors import MlbenchError
 
 # %% auto #0
-__all__ = ['LOOP_MAX_MS', 'GATHER_TURNS', 'JSON_TYPES', 'ServeConfig', 'ServeError', 'ApiError', 'Validator', 'Runtime',
-           'build_app', 'make_service', 'Server', 'free_port', 'command', 'serve']
+__all__ = ['LOOP_MAX_MS', 'GATHER_TURNS', 'GATHER_IDLE', 'JSON_TYPES', 'ServeConfig', 'ServeError', 'ApiError', 'Validator',
+           'Runtime', 'build_app', 'make_service', 'Server', 'free_port', 'command', 'serve']
 
 # %% ../nbs/17_serving.ipynb #22b2c3ee
 @dataclass
@@ -265,9 +265,10 @@ def _feedback_type():
     Body.__pydantic_config__ = ConfigDict(extra="forbid")
     return Body
 
-# %% ../nbs/17_serving.ipynb #7dab6ca4
+# %% ../nbs/17_serving.ipynb #a1e5c24f
 LOOP_MAX_MS = 100.0  # models answering 32 rows within this score on the event loop under predict_in="auto"
-GATHER_TURNS = 8  # loop turns a batch waits at most for requests already being read
+GATHER_TURNS = 32  # loop turns a batch waits at most for requests already being read
+GATHER_IDLE = 3  # ... and it stops after this many turns in a row that brought none
 
 
 @dataclass
@@ -379,10 +380,12 @@ class Runtime:
             deadline = time.perf_counter() + self.cfg.max_latency_ms / 1000
             # requests whose bytes already arrived are a few loop turns from the queue: let them in
             # (while the queue still grows) before the batch closes; no fixed wait
+            idle = 0
             for _ in range(GATHER_TURNS):
                 before = self._queue.qsize()
                 await asyncio.sleep(0)
-                if self._queue.qsize() == before:
+                idle = idle + 1 if self._queue.qsize() == before else 0
+                if idle >= GATHER_IDLE:
                     break
             while n < self.cfg.max_batch_rows:
                 if not self._queue.empty():
