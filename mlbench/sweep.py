@@ -279,7 +279,7 @@ def _next_grid_point(study, points: list[dict]):
 def _derive(seed: int, number: int) -> int:
     return int.from_bytes(hashlib.blake2b(f"{seed}:{number}".encode(), digest_size=4).digest(), "little")
 
-# %% ../nbs/13_sweep.ipynb #eff145dc
+# %% ../nbs/13_sweep.ipynb #880a9414
 def _take(X, idx):
     return X.iloc[idx] if hasattr(X, "iloc") else X[idx]
 
@@ -336,6 +336,20 @@ def _train_rows(tr, seed: int):
     return tr if len(tr) <= TRAIN_SCORE_ROWS else np.sort(np.random.default_rng(seed).choice(tr, TRAIN_SCORE_ROWS, replace=False))
 
 
+def _fit_score(est, X, y, tr, test, scorer, train_seed: int | None) -> tuple[float, float | None]:
+    "Fit `est` on rows `tr`; its test score, and (with a `train_seed`) its train score on at most TRAIN_SCORE_ROWS rows."
+    import warnings as _w
+
+    with _w.catch_warnings():
+        _w.simplefilter("ignore")
+        est.fit(_take(X, tr), _take(y, tr))
+        score = float(scorer(est, _take(X, test), _take(y, test)))
+        if train_seed is None:
+            return score, None
+        sub = _train_rows(tr, train_seed)
+        return score, float(scorer(est, _take(X, sub), _take(y, sub)))
+
+
 def _error(e: BaseException) -> str:
     if isinstance(e, MemoryError):
         return "oom: MemoryError"
@@ -345,8 +359,6 @@ def _error(e: BaseException) -> str:
 
 def _run_fold(job: dict, ctx: dict) -> dict:
     "Fit and score one trial on one fold (its test score, and its train score on the last rung); never raises."
-    import warnings as _w
-
     from sklearn.base import clone
 
     t0 = time.perf_counter()
@@ -355,13 +367,9 @@ def _run_fold(job: dict, ctx: dict) -> dict:
     scorer = scorer[job["family"]] if isinstance(scorer, dict) else scorer
     try:
         est = clone(job["estimator"]).set_params(**job["params"])
-        with _w.catch_warnings():
-            _w.simplefilter("ignore")
-            est.fit(_take(X, train), _take(y, train))
-            out["score"] = float(scorer(est, _take(X, test), _take(y, test)))
-            if job["last"]:  # the train score (overfitting gap) on at most TRAIN_SCORE_ROWS rows
-                sub = _train_rows(train, job["seed"] + job["fold"])
-                out["train"] = float(scorer(est, _take(X, sub), _take(y, sub)))
+        # the train score (overfitting gap) on the last rung only
+        out["score"], out["train"] = _fit_score(est, X, y, train, test, scorer,
+                                                job["seed"] + job["fold"] if job["last"] else None)
     except Exception as e:  # noqa: BLE001 - a trial's failure is data (MemoryError included), not a crash of the sweep
         out["error"] = _error(e)
         _free_cuda()
@@ -372,8 +380,6 @@ def _run_fold(job: dict, ctx: dict) -> dict:
 
 def _run_trial(job: dict, ctx: dict) -> dict:
     "Fit and score one trial over the folds and rungs of a data or iteration resource; never raises."
-    import warnings as _w
-
     from sklearn.base import clone
 
     t0 = time.perf_counter()
@@ -395,13 +401,11 @@ def _run_trial(job: dict, ctx: dict) -> dict:
                         **job["params"], warm_start=True)
                     est.set_params(**{resource: amount})
                     tr = train
-                with _w.catch_warnings():
-                    _w.simplefilter("ignore")
-                    est.fit(_take(X, tr), _take(y, tr))
-                    scores.append(float(scorer(est, _take(X, test), _take(y, test))))
-                    if r == len(amounts) - 1:  # the train score (overfitting gap) on at most TRAIN_SCORE_ROWS rows
-                        sub = _train_rows(tr, job["seed"] + f)
-                        train_scores.append(float(scorer(est, _take(X, sub), _take(y, sub))))
+                score, train_score = _fit_score(est, X, y, tr, test, scorer,
+                                                job["seed"] + f if r == len(amounts) - 1 else None)
+                scores.append(score)
+                if train_score is not None:  # the train score (overfitting gap) on the last rung only
+                    train_scores.append(train_score)
                 models[f] = est if resource != "data" else None
             value = float(np.mean(scores))
             if not math.isfinite(value):
