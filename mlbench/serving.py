@@ -265,7 +265,7 @@ def _feedback_type():
     Body.__pydantic_config__ = ConfigDict(extra="forbid")
     return Body
 
-# %% ../nbs/17_serving.ipynb #a1e5c24f
+# %% ../nbs/17_serving.ipynb #a293fdd5
 LOOP_MAX_MS = 100.0  # models answering 32 rows within this score on the event loop under predict_in="auto"
 GATHER_TURNS = 32  # loop turns a batch waits at most for requests already being read
 GATHER_IDLE = 3  # ... and it stops after this many turns in a row that brought none
@@ -347,6 +347,11 @@ class Runtime:
 
     def start_loading(self) -> None:
         threading.Thread(target=self.load, name="mlbench-load-model", daemon=True).start()
+
+    def count(self, status: int, t0: float | None = None) -> None:
+        "Log an answer without predictions (status, and its latency since `t0` when known)."
+        if self.logger is not None:
+            self.logger.count(status, latency_ms=None if t0 is None else (time.perf_counter() - t0) * 1000)
 
     def close(self) -> None:
         if self.logger is not None:
@@ -481,7 +486,7 @@ def _not_finite(pred: np.ndarray, proba) -> np.ndarray:
 def _jsonable(a: np.ndarray) -> list:
     return a.tolist() if a.dtype.kind in "biuf" else [v.item() if isinstance(v, np.generic) else v for v in a]
 
-# %% ../nbs/17_serving.ipynb #403c630c
+# %% ../nbs/17_serving.ipynb #12acfb65
 JSON_TYPES = ("application/json",)
 
 
@@ -543,11 +548,9 @@ def build_app(rt: Runtime, challenger: Runtime | None = None):
         try:
             await challenger.submit(rows, proba, rid, t0)
         except ApiError as e:
-            if challenger.logger is not None:
-                challenger.logger.count(e.status, latency_ms=(time.perf_counter() - t0) * 1000)
+            challenger.count(e.status, t0)
         except Exception:  # noqa: BLE001 (a shadow failure must never reach the client)
-            if challenger.logger is not None:
-                challenger.logger.count(500)
+            challenger.count(500)
 
     shadows: set = set()  # running shadow tasks (held so they are not garbage-collected mid-flight)
 
@@ -587,8 +590,7 @@ def build_app(rt: Runtime, challenger: Runtime | None = None):
             rt.in_flight -= 1
 
     def _error(e: ApiError, rid: str, t0: float):
-        if rt.logger is not None:
-            rt.logger.count(e.status, latency_ms=(time.perf_counter() - t0) * 1000)
+        rt.count(e.status, t0)
         return _response(e.status, e.body(rid), rid, e.headers, tag=rt.pm.tag if rt.pm else "")
 
     async def predict(request):
@@ -656,7 +658,7 @@ def build_app(rt: Runtime, challenger: Runtime | None = None):
               Route("/{path:path}", not_found, methods=any_method)]
     return Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error})
 
-# %% ../nbs/17_serving.ipynb #09fd4eb0
+# %% ../nbs/17_serving.ipynb #8be0429f
 def make_service(tag: str | None = None, **overrides):
     "A BentoML service class serving packaged model `tag` (default: $MLBENCH_MODEL_TAG)."
     import bentoml
@@ -696,8 +698,7 @@ def make_service(tag: str | None = None, **overrides):
                 return {"predictions": _jsonable(job.result[0]), "model": rt.pm.tag, "request_id": rid,
                         **({"flags": job.flags} if job.flags else {})}
             except ApiError as e:
-                if rt.logger is not None:
-                    rt.logger.count(e.status, latency_ms=(time.perf_counter() - t0) * 1000)
+                rt.count(e.status, t0)
                 raise _bento_error(e) from None
 
         @bentoml.on_shutdown
