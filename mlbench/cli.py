@@ -25,7 +25,7 @@ app = typer.Typer(help="mlbench: profile, validate, drift-check, tune, package a
 __all__ = ['app', 'profile_cmd', 'validate_cmd', 'drift_cmd', 'tune_cmd', 'run_cmd', 'suite_cmd', 'serve_cmd', 'verify_cmd',
            'models_cmd', 'main']
 
-# %% ../nbs/09_cli.ipynb #64c56a61
+# %% ../nbs/09_cli.ipynb #92a19059
 def _profile_of(src: str, query: Optional[str], chunk_rows: int):
     "A saved profile (.mbp) as is, or the profile of a data source (scanned in chunks, with progress)."
     from mlbench.profile import Profile, profile
@@ -244,7 +244,7 @@ def serve_cmd(
                                route="shadow" if shadow else ("canary" if ch else None), canary_share=canary)
     typer.echo(f"serving {pm.tag} on http://{host}:{port} (POST /predict; GET /info; Ctrl-C stops)", err=True)
     env = {**os.environ, **cfg.env(), "BENTOML_HOME": str(models.home()), "BENTOML_DO_NOT_TRACK": "True"}
-    cmd = command(pm.tag, port, host)
+    cmd = command(pm.tag, port, host, cfg.keep_alive_s)
     os.execvpe(cmd[0], cmd, env)  # bentoml serve takes over this process: signals reach it directly
 
 

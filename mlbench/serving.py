@@ -26,7 +26,7 @@ from .errors import MlbenchError
 __all__ = ['LOOP_MAX_MS', 'GATHER_TURNS', 'GATHER_IDLE', 'JSON_TYPES', 'ServeConfig', 'ServeError', 'ApiError', 'Validator',
            'Runtime', 'build_app', 'make_service', 'Server', 'free_port', 'command', 'serve']
 
-# %% ../nbs/17_serving.ipynb #22b2c3ee
+# %% ../nbs/17_serving.ipynb #bef36bff
 @dataclass
 class ServeConfig:
     "Limits and policies of a model service; each field can be set by the env var MLBENCH_<FIELD>."
@@ -45,6 +45,7 @@ class ServeConfig:
     log: bool = True  # prediction logging
     trust: bool = False  # load a model the registry has no record of
     access_log: bool = False  # BentoML's per-request access log (the monitor store keeps counts and latencies)
+    keep_alive_s: int = 75  # an idle keep-alive connection is closed after this long (see below)
     predict_in: str = "auto"  # score batches on the event loop, in a thread, or "auto": loop for fast models
     challenger_tag: str = ""  # a second packaged model: the challenger of a rollout
     route: str = "canary"  # canary: a share of requests answered by the challenger; shadow: it scores copies
@@ -68,7 +69,7 @@ class ServeConfig:
         return cfg
 
     def check(self) -> None:
-        for name in ("max_rows", "max_body_bytes", "max_concurrency", "max_batch_rows", "workers", "window_s"):
+        for name in ("max_rows", "max_body_bytes", "max_concurrency", "max_batch_rows", "workers", "window_s", "keep_alive_s"):
             if getattr(self, name) < 1:
                 raise ServeError(f"{name}: {getattr(self, name)} must be at least 1")
         if not self.max_latency_ms >= 0:
@@ -105,7 +106,7 @@ class ApiError(Exception):
         return {"error": {"status": self.status, "type": self.type, "message": self.message,
                           "details": self.details}, "request_id": request_id}
 
-# %% ../nbs/17_serving.ipynb #6eef9a35
+# %% ../nbs/17_serving.ipynb #aee30c5f
 def _row_type(schema: dict):
     from typing import Annotated, Optional
 
@@ -265,7 +266,7 @@ def _feedback_type():
     Body.__pydantic_config__ = ConfigDict(extra="forbid")
     return Body
 
-# %% ../nbs/17_serving.ipynb #a293fdd5
+# %% ../nbs/17_serving.ipynb #9c3b085a
 LOOP_MAX_MS = 100.0  # models answering 32 rows within this score on the event loop under predict_in="auto"
 GATHER_TURNS = 32  # loop turns a batch waits at most for requests already being read
 GATHER_IDLE = 3  # ... and it stops after this many turns in a row that brought none
@@ -486,7 +487,7 @@ def _not_finite(pred: np.ndarray, proba) -> np.ndarray:
 def _jsonable(a: np.ndarray) -> list:
     return a.tolist() if a.dtype.kind in "biuf" else [v.item() if isinstance(v, np.generic) else v for v in a]
 
-# %% ../nbs/17_serving.ipynb #12acfb65
+# %% ../nbs/17_serving.ipynb #de8f80e0
 JSON_TYPES = ("application/json",)
 
 
@@ -658,7 +659,7 @@ def build_app(rt: Runtime, challenger: Runtime | None = None):
               Route("/{path:path}", not_found, methods=any_method)]
     return Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error})
 
-# %% ../nbs/17_serving.ipynb #8be0429f
+# %% ../nbs/17_serving.ipynb #7c0d3e52
 def make_service(tag: str | None = None, **overrides):
     "A BentoML service class serving packaged model `tag` (default: $MLBENCH_MODEL_TAG)."
     import bentoml
@@ -727,7 +728,7 @@ def __getattr__(name: str):
         return svc
     raise AttributeError(f"module 'mlbench.serving' has no attribute {name!r}")
 
-# %% ../nbs/17_serving.ipynb #44a9b665
+# %% ../nbs/17_serving.ipynb #83300452
 class Server:
     "A `bentoml serve` child process serving one packaged model."
 
@@ -774,10 +775,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def command(tag: str, port: int, host: str = "127.0.0.1") -> list[str]:
+def command(tag: str, port: int, host: str = "127.0.0.1", keep_alive_s: int = ServeConfig.keep_alive_s) -> list[str]:
+    "The `bentoml serve` command line; the model and limits travel in MLBENCH_* environment variables."
     import sys
 
-    return [sys.executable, "-m", "bentoml", "serve", "mlbench.serving:ModelService", "--host", host, "--port", str(port)]
+    return [sys.executable, "-m", "bentoml", "serve", "mlbench.serving:ModelService", "--host", host, "--port", str(port),
+            "--timeout-keep-alive", str(keep_alive_s)]
 
 
 def _failed(srv: Server, url: str) -> None:
@@ -811,7 +814,7 @@ def serve(tag: str, port: int | None = None, host: str = "127.0.0.1", wait: floa
     cfg = ServeConfig.from_env(model_tag=pm.tag, **overrides)
     port = port or free_port()
     log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(command(pm.tag, port, host), stdout=log, stderr=subprocess.STDOUT,
+    proc = subprocess.Popen(command(pm.tag, port, host, cfg.keep_alive_s), stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, **cfg.env(), "BENTOML_HOME": str(models.home()), "BENTOML_DO_NOT_TRACK": "True",
                                  **(env or {})}, start_new_session=True)
     url = f"http://{host}:{port}"
