@@ -30,11 +30,11 @@ from .profile import Profile, profile
 from .validate import Allowed, Range, Suite
 
 # %% auto #0
-__all__ = ['STAGES', 'MAX_CATEGORIES', 'GOLDEN_ROWS', 'ARTIFACTS', 'ModelError', 'IntegrityError', 'home', 'schema_of', 'package',
-           'PackagedModel', 'get', 'list', 'verify', 'load', 'promote', 'history', 'export_model', 'import_model',
-           'bentofile', 'compare']
+__all__ = ['STAGES', 'MAX_CATEGORIES', 'GOLDEN_ROWS', 'ARTIFACTS', 'ModelError', 'IntegrityError', 'home', 'schema_of',
+           'environment', 'environment_lock', 'environment_hash', 'package', 'PackagedModel', 'get', 'list', 'verify',
+           'load', 'promote', 'history', 'export_model', 'import_model', 'bentofile', 'compare']
 
-# %% ../nbs/15_models.ipynb #aa57b661
+# %% ../nbs/15_models.ipynb #2c247b7a
 class ModelError(MlbenchError):
     "A model cannot be packaged, found, promoted or loaded as asked."
 
@@ -47,7 +47,8 @@ STAGES = ("none", "staging", "production", "archived")
 MAX_CATEGORIES = 10_000  # categories listed in the schema; above this a string column takes any value
 GOLDEN_ROWS = 200  # golden rows kept when no held-out set is given
 _NAME = re.compile(r"^[a-z0-9]([a-z0-9_.-]{0,62})$")
-ARTIFACTS = ("saved_model.pkl", "weights.pt", "reference_profile.json", "suite.yaml", "schema.json", "golden.parquet")
+ARTIFACTS = ("saved_model.pkl", "weights.pt", "reference_profile.json", "suite.yaml", "schema.json", "golden.parquet",
+             "environment.txt")
 
 # %% ../nbs/15_models.ipynb #e49db23a
 def home() -> Path:
@@ -136,7 +137,7 @@ def schema_of(reference: pd.DataFrame, suite: Suite | None = None) -> dict:
         cols.append(col)
     return {"columns": cols}
 
-# %% ../nbs/15_models.ipynb #b6405e2b
+# %% ../nbs/15_models.ipynb #95e88e2a
 def _git() -> dict | None:
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
@@ -159,6 +160,28 @@ def _versions(framework: str) -> dict:
         except PackageNotFoundError:
             out[pkg] = None
     return out
+
+
+def environment() -> dict:
+    "This Python's version and every installed distribution (normalized name -> version): what a model runs with."
+    from importlib import metadata
+
+    out = {}
+    for d in metadata.distributions():
+        name = re.sub(r"[-_.]+", "-", (d.metadata["Name"] or "").lower())
+        if name and name not in out:  # the first one on sys.path is the one imported
+            out[name] = d.version
+    return {"python": platform.python_version(), **dict(sorted(out.items()))}
+
+
+def environment_lock(env: dict) -> str:
+    "An environment as lock-file text: one `name==version` line each, Python first."
+    return "".join(f"{k}=={v}\n" for k, v in env.items())
+
+
+def environment_hash(env: dict) -> str:
+    "sha256 of an environment's lock-file text."
+    return hashlib.sha256(environment_lock(env).encode()).hexdigest()
 
 
 def _study(sweep) -> dict | None:
@@ -285,7 +308,7 @@ def _golden(model, golden: pd.DataFrame | None, reference: pd.DataFrame, seed: i
             out[f"__proba__{c}"] = proba[:, i]
     return out
 
-# %% ../nbs/15_models.ipynb #6359ae5c
+# %% ../nbs/15_models.ipynb #acefd57c
 def _task(model) -> dict:
     classes = getattr(model, "classes_", None)
     if classes is not None:
@@ -314,8 +337,10 @@ def package(model,  # a fitted scikit-learn estimator/Pipeline or mlbench.torch 
         raise ModelError(f"suite: needs an mlbench Suite, got {type(suite).__name__}")
     schema = {**schema_of(reference, suite), **_task(model)}
     gold = _golden(model, golden, reference)
+    env = environment()
     lineage = {"data": fingerprint(reference), "rows": len(reference), "sweep": _study(sweep), "git": _git(),
-               "versions": _versions(fw), "model_class": f"{type(model).__module__}.{type(model).__qualname__}"}
+               "versions": _versions(fw), "model_class": f"{type(model).__module__}.{type(model).__qualname__}",
+               "environment": {"sha256": environment_hash(env), "packages": len(env) - 1}}
     meta = {"framework": fw, "metrics": {k: float(v) for k, v in (metrics or {}).items()}, "lineage": lineage}
     context = ModelContext(framework_name="torch" if fw == "torch" else "sklearn",
                            framework_versions={k: v for k, v in lineage["versions"].items() if v and k != "python"})
@@ -328,6 +353,7 @@ def package(model,  # a fitted scikit-learn estimator/Pipeline or mlbench.torch 
         suite.save(folder / "suite.yaml")
         (folder / "schema.json").write_text(json.dumps(schema, indent=1))
         gold.to_parquet(folder / "golden.parquet", index=False)
+        (folder / "environment.txt").write_text(environment_lock(env))
         files = _hashes(folder)
         meta["sha256"] = files
         bm.info.metadata["mlbench"] = json.dumps(meta)  # BentoML metadata takes no None: one JSON string
