@@ -17,8 +17,9 @@ from mlbench.performance import ModelDrift, model_drift
 from mlbench.sweep import Sweep, SweepError, space, tune
 from mlbench import models
 from mlbench.models import package
+from mlbench import monitor
 
 __version__ = "0.0.1"
 
 __all__ = ["load", "scan", "fingerprint", "flights", "profile", "Profile", "ColumnProfile", "Suite",
-           "ValidationResult", "drift", "DriftReport", "model_drift", "ModelDrift", "tune", "space", "Sweep", "SweepError", "models", "package", "MlbenchError", "DataError", "ColumnError", "FormatError"]
+           "ValidationResult", "drift", "DriftReport", "model_drift", "ModelDrift", "tune", "space", "Sweep", "SweepError", "models", "monitor", "package", "MlbenchError", "DataError", "ColumnError", "FormatError"]

@@ -332,9 +332,9 @@ def _parquet(df: pd.DataFrame) -> bytes:
     df.to_parquet(buf, index=False)
     return buf.getvalue()
 
-# %% ../nbs/16_logstore.ipynb #152b6d13
+# %% ../nbs/16_logstore.ipynb #82705be1
 def _keys(store, model, start=None, end=None) -> list[str]:
-    keys = [k for k in store.windows(model) if k != "feedback"]
+    keys = [k for k in store.windows(model) if k[:1].isdigit()]  # not feedback/, nor a reader's _rollup/
     if start is not None:
         keys = [k for k in keys if window_time(k) >= pd.Timestamp(start, tz="UTC")]
     if end is not None:
