@@ -14,7 +14,7 @@ import ipywidgets as W
 from .report import _CSS, esc, profile_cards, validation_html
 
 # %% auto #0
-__all__ = ['ProfileView', 'ValidationView', 'DriftView', 'CompareView', 'SweepView']
+__all__ = ['ProfileView', 'ValidationView', 'DriftView', 'CompareView', 'SweepView', 'GateView']
 
 # %% ../nbs/08_widgets.ipynb #6f579414
 class ProfileView(W.VBox):
@@ -228,3 +228,30 @@ def _fmt(v) -> str:
     if isinstance(v, float):
         return "" if math.isnan(v) else f"{v:.5g}"
     return "" if v is None else str(v)
+
+# %% ../nbs/08_widgets.ipynb #291d7468
+class GateView(W.VBox):
+    "A promotion gate: verdict, conditions filterable by status, and the picked condition's evidence."
+
+    def __init__(self, result):
+        import json
+
+        from mlbench.gate import condition_rows_html, gate_html
+
+        self.result, self._rows, self._json = result, condition_rows_html, json
+        self.header = W.HTML(_wrap(gate_html(result).split("<table")[0]))
+        self.filter = W.ToggleButtons(options=["all", "fail", "skip", "pass"], value="fail" if result.failed else "all")
+        self.table = W.HTML()
+        self.pick = W.Dropdown(options=[c.name for c in result.conditions], description="evidence")
+        self.evidence = W.HTML()
+        self.filter.observe(self._render, "value")
+        self.pick.observe(self._render, "value")
+        super().__init__([self.header, self.filter, self.table, self.pick, self.evidence])
+        self._render()
+
+    def _render(self, change=None):
+        keep = [c for c in self.result.conditions if self.filter.value in ("all", c.status)]
+        self.shown = [c.name for c in keep]
+        self.table.value = _wrap(self._rows(keep))
+        c = self.result[self.pick.value]
+        self.evidence.value = _wrap(f"<pre>{esc(self._json.dumps(c.evidence, indent=1, default=str), 20000)}</pre>")
