@@ -487,7 +487,7 @@ def _not_finite(pred: np.ndarray, proba) -> np.ndarray:
 def _jsonable(a: np.ndarray) -> list:
     return a.tolist() if a.dtype.kind in "biuf" else [v.item() if isinstance(v, np.generic) else v for v in a]
 
-# %% ../nbs/17_serving.ipynb #de8f80e0
+# %% ../nbs/17_serving.ipynb #9cd74faf
 JSON_TYPES = ("application/json",)
 
 
@@ -625,7 +625,8 @@ def build_app(rt: Runtime, challenger: Runtime | None = None):
             return _response(e.status, e.body(rid), rid, e.headers)
         limits = {k: v for k, v in asdict(cfg).items()
                   if k not in ("model_tag", "monitor", "trust", "challenger_tag", "route", "canary_share")}
-        body = {**rt.pm.info(), "limits": limits, "fused_predict": rt.fused, "predict_on_loop": rt.on_loop}
+        body = {**rt.pm.info(), "limits": limits, "fused_predict": rt.fused, "predict_on_loop": rt.on_loop,
+                "event_loop": type(asyncio.get_running_loop()).__module__.split(".")[0]}
         if challenger is not None:
             body["rollout"] = {"champion": rt.pm.tag, "challenger": challenger.pm.tag, "route": cfg.route,
                                "canary_share": cfg.canary_share if cfg.route == "canary" else 0.0,

@@ -84,6 +84,7 @@ def test_info_and_bentoml_endpoints(server, flights_model):
     assert info["tag"] == tag and info["metrics"]["train_acc"] > 0.5
     assert [c["name"] for c in info["schema"]["columns"]] == FEATURES
     assert info["lineage"]["data"] == mb.fingerprint(X) and info["limits"]["max_rows"] == 100
+    assert info["event_loop"] == "uvloop"  # the serve extra's uvloop and httptools are in use
     for path in ("/healthz", "/livez", "/readyz", "/metrics"):
         assert httpx.get(server.url + path).status_code == 200, path
 
