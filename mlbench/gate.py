@@ -21,8 +21,8 @@ from .errors import MlbenchError
 
 # %% auto #0
 __all__ = ['CONDITIONS', 'LOWER_IS_BETTER', 'GateError', 'GateFailed', 'Condition', 'GateResult', 'condition_rows_html',
-           'gate_html', 'check_metric', 'check_suite', 'check_drift', 'read_lock', 'check_environment', 'check_golden',
-           'gate']
+           'gate_html', 'metric_condition', 'suite_condition', 'drift_condition', 'read_lock', 'environment_condition',
+           'golden_condition', 'gate']
 
 # %% ../nbs/22_gate.ipynb #7231e16c
 class GateError(MlbenchError, ValueError):
@@ -156,7 +156,7 @@ def gate_html(res: GateResult, title: str = "Promotion gate") -> str:
     base = f"candidate <b>{esc(res.candidate)}</b>, baseline <b>{esc(res.baseline or '(none)')}</b>"
     return f"<h2>{esc(title)}</h2><p>{base}</p>{verdict}{condition_rows_html(res.conditions)}"
 
-# %% ../nbs/22_gate.ipynb #30c74e39
+# %% ../nbs/22_gate.ipynb #32b76a0f
 def _primary(pm) -> str:
     if pm.metrics:
         return next(iter(pm.metrics))
@@ -190,7 +190,7 @@ def _verdict_metric(name, greater, cand, base, min_delta, min_rel_delta, mode, e
     return Condition("metric", "pass" if ok else "fail", txt, ev)
 
 
-def check_metric(cand, base, X, y, metric, min_delta, min_rel_delta, greater_is_better, n_boot) -> Condition:
+def metric_condition(cand, base, X, y, metric, min_delta, min_rel_delta, greater_is_better, n_boot) -> Condition:
     "Condition 1: the candidate's metric against the baseline's (evaluated on X, y, else as packaged)."
     if base is None:
         return Condition("metric", "skip", f"no {cand.name!r} model is in production yet, and no baseline was given: "
@@ -227,8 +227,8 @@ def check_metric(cand, base, X, y, metric, min_delta, min_rel_delta, greater_is_
     return _verdict_metric(name, greater, float(cand.metrics[name]), float(base.metrics[name]), min_delta,
                            min_rel_delta, "packaged metrics, no evaluation data", {})
 
-# %% ../nbs/22_gate.ipynb #d0ef2e9a
-def check_suite(cand, X) -> Condition:
+# %% ../nbs/22_gate.ipynb #f31921d2
+def suite_condition(cand, X) -> Condition:
     "Condition 2: the candidate's packaged suite on the evaluation data."
     if X is None:
         return Condition("suite", "skip", "no evaluation data given", {"reason": "no evaluation data"})
@@ -243,7 +243,7 @@ def check_suite(cand, X) -> Condition:
                      + (" ..." if len(fails) > 5 else ""), {"checks": len(res.checks), "failures": fails[:50]})
 
 
-def check_drift(cand, X, max_drift_share: float, alpha: float) -> Condition:
+def drift_condition(cand, X, max_drift_share: float, alpha: float) -> Condition:
     "Condition 3: the share of drifted features between the training reference and the evaluation data."
     from mlbench.drift import drift
 
@@ -265,7 +265,7 @@ def check_drift(cand, X, max_drift_share: float, alpha: float) -> Condition:
                      f"{len(drifted)} of {len(tested)} features drifted (share {rep.share:.2f}, allowed at most "
                      f"{max_drift_share:.2f})" + (f": {', '.join(map(str, drifted[:10]))}" if drifted else ""), ev)
 
-# %% ../nbs/22_gate.ipynb #7b4be0d3
+# %% ../nbs/22_gate.ipynb #ba79279b
 def _norm(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name.strip().lower())
 
@@ -324,7 +324,7 @@ def _diff_text(d: dict, limit: int = 8) -> str:
     return ", ".join(items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
-def check_environment(cand, env=None) -> Condition:
+def environment_condition(cand, env=None) -> Condition:
     "Condition 4: the packaged environment (lock and its hash) against the serving environment."
     from mlbench import models
 
@@ -366,8 +366,8 @@ def check_environment(cand, env=None) -> Condition:
                                             f"({', '.join(sorted(versions))}) match {where}; packaged before whole "
                                             "environments were recorded, so only these were compared", ev)
 
-# %% ../nbs/22_gate.ipynb #596fdbe6
-def check_golden(cand, url: str | None = None, tol: float = 1e-9) -> Condition:
+# %% ../nbs/22_gate.ipynb #d13c57d4
+def golden_condition(cand, url: str | None = None, tol: float = 1e-9) -> Condition:
     "Condition 5: the golden set replayed through the served model (`mlbench.rollout.verify`)."
     from mlbench.rollout import VerifyError, verify
 
@@ -379,7 +379,7 @@ def check_golden(cand, url: str | None = None, tol: float = 1e-9) -> Condition:
     ev = {k: d[k] for k in ("url", "rows", "mismatched_rows", "seconds")} | {"mismatches": d["mismatches"][:20]}
     return Condition("golden", "pass" if res.ok else "fail", res.summary(), ev)
 
-# %% ../nbs/22_gate.ipynb #ad1b38a0
+# %% ../nbs/22_gate.ipynb #e8020eb7
 def _number(name: str, v, lo=-math.inf, hi=math.inf) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or not math.isfinite(float(v)) \
             or not lo <= float(v) <= hi:
@@ -436,10 +436,10 @@ def gate(candidate: str,  # the packaged model to promote (name:version)
         raise GateError(f"metric: needs a metric name, got {metric!r}")
     cand = models.verify(candidate)
     base = _baseline(cand, baseline)
-    conds = [check_metric(cand, base, X, y, metric, min_delta, min_rel_delta, greater_is_better, n_boot),
-             check_suite(cand, X), check_drift(cand, X, max_drift_share, alpha)]
-    conds.append(check_environment(cand, env) if check_env else
+    conds = [metric_condition(cand, base, X, y, metric, min_delta, min_rel_delta, greater_is_better, n_boot),
+             suite_condition(cand, X), drift_condition(cand, X, max_drift_share, alpha)]
+    conds.append(environment_condition(cand, env) if check_env else
                  Condition("environment", "skip", "turned off (check_env=False, --no-env)", {"reason": "turned off"}))
-    conds.append(check_golden(cand, url) if check_golden else
+    conds.append(golden_condition(cand, url) if check_golden else
                  Condition("golden", "skip", "turned off (check_golden=False, --no-golden)", {"reason": "turned off"}))
     return GateResult(cand.tag, None if base is None else base.tag, conds, strict, time.perf_counter() - t0)
