@@ -156,7 +156,7 @@ def gate_html(res: GateResult, title: str = "Promotion gate") -> str:
     base = f"candidate <b>{esc(res.candidate)}</b>, baseline <b>{esc(res.baseline or '(none)')}</b>"
     return f"<h2>{esc(title)}</h2><p>{base}</p>{verdict}{condition_rows_html(res.conditions)}"
 
-# %% ../nbs/22_gate.ipynb #32b76a0f
+# %% ../nbs/22_gate.ipynb #8abbee89
 def _primary(pm) -> str:
     if pm.metrics:
         return next(iter(pm.metrics))
@@ -219,13 +219,14 @@ def metric_condition(cand, base, X, y, metric, min_delta, min_rel_delta, greater
         extra = {"rows": len(X), "diff_low": float(r["diff_low"]), "diff_high": float(r["diff_high"])}
         return _verdict_metric(name, greater, float(r["b"]), float(r["a"]), min_delta, min_rel_delta,
                                f"both evaluated on the same {len(X):,} rows", extra)
+    why = "no evaluation data" if X is None else "no evaluation labels (y)"
     missing = [who for who, pm in (("candidate", cand), ("baseline", base)) if name not in pm.metrics]
     if missing:
-        return Condition("metric", "skip", f"no evaluation data given, and the {' and '.join(missing)} packaged no "
+        return Condition("metric", "skip", f"{why} given, and the {' and '.join(missing)} packaged no "
                                            f"{name!r} metric (packaged: candidate {sorted(cand.metrics)}, baseline "
                                            f"{sorted(base.metrics)})", {"reason": "metric not packaged", "metric": name})
     return _verdict_metric(name, greater, float(cand.metrics[name]), float(base.metrics[name]), min_delta,
-                           min_rel_delta, "packaged metrics, no evaluation data", {})
+                           min_rel_delta, f"packaged metrics, {why}", {})
 
 # %% ../nbs/22_gate.ipynb #f31921d2
 def suite_condition(cand, X) -> Condition:
