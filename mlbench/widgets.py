@@ -14,7 +14,7 @@ import ipywidgets as W
 from .report import _CSS, esc, profile_cards, validation_html
 
 # %% auto #0
-__all__ = ['ProfileView', 'ValidationView', 'DriftView', 'CompareView', 'SweepView', 'GateView']
+__all__ = ['ProfileView', 'ValidationView', 'DriftView', 'CompareView', 'SweepView', 'GateView', 'PipelineView']
 
 # %% ../nbs/08_widgets.ipynb #6f579414
 class ProfileView(W.VBox):
@@ -255,3 +255,134 @@ class GateView(W.VBox):
         self.table.value = _wrap(self._rows(keep))
         c = self.result[self.pick.value]
         self.evidence.value = _wrap(f"<pre>{esc(self._json.dumps(c.evidence, indent=1, default=str), 20000)}</pre>")
+
+# %% ../nbs/08_widgets.ipynb #739a690c
+_STEP_COLORS = {"PENDING": "#eeeeee", "RUNNING": "#ffe082", "SUCCEEDED": "#a5d6a7", "NOT_RUN": "#e0e0e0"}
+
+
+def _layers(deps: dict) -> dict:
+    "Layer of each step: the length of its longest chain of dependencies."
+    out = {}
+
+    def depth(s, seen=()):
+        if s not in out:
+            out[s] = 1 + max((depth(d, (*seen, s)) for d in deps.get(s, []) if d in deps and d not in seen),
+                             default=-1)
+        return out[s]
+
+    for s in deps:
+        depth(s)
+    return out
+
+
+def _graph_svg(deps: dict, state: dict, w: int = 130, h: int = 30, gx: int = 40, gy: int = 12) -> str:
+    "Steps as boxes in layers (a dependency's layer is left of its dependents), coloured by status."
+    layer = _layers(deps)
+    rows, pos = {}, {}
+    for s in deps:
+        pos[s] = (layer[s], rows.get(layer[s], 0))
+        rows[layer[s]] = rows.get(layer[s], 0) + 1
+    xy = {s: (8 + c * (w + gx), 8 + r * (h + gy)) for s, (c, r) in pos.items()}
+    width = 16 + (max(layer.values(), default=0) + 1) * (w + gx) - gx
+    height = 16 + max(rows.values(), default=1) * (h + gy) - gy
+    edges = "".join(f"<line x1='{xy[d][0] + w}' y1='{xy[d][1] + h / 2}' x2='{xy[s][0]}' y2='{xy[s][1] + h / 2}' "
+                    "stroke='#888' marker-end='url(#mb-arrow)'/>" for s in deps for d in deps[s] if d in xy)
+    boxes = []
+    for s, (x, y) in xy.items():
+        st = state[s]
+        fill = _STEP_COLORS.get(st["status"], "#ef9a9a")
+        label = "cached" if st["cache_hit"] else st["status"].lower().replace("_", " ")
+        boxes.append(f"<g><title>{esc(s, 200)}: {esc(st['status'], 40)}</title>"
+                     f"<rect x='{x}' y='{y}' width='{w}' height='{h}' rx='4' fill='{fill}' stroke='#555'/>"
+                     f"<text x='{x + 6}' y='{y + 12}' font-size='11' font-weight='bold'>{esc(s, 18)}</text>"
+                     f"<text x='{x + 6}' y='{y + 25}' font-size='10'>{esc(label, 22)}</text></g>")
+    return (f"<svg width='{width}' height='{height}' xmlns='http://www.w3.org/2000/svg'><defs>"
+            "<marker id='mb-arrow' markerWidth='8' markerHeight='8' refX='8' refY='4' orient='auto'>"
+            "<path d='M0,0 L8,4 L0,8 z' fill='#888'/></marker></defs>" + edges + "".join(boxes) + "</svg>")
+
+
+class PipelineView(W.VBox):
+    "Pipeline steps as a graph and a table (status, duration, cache hit, executed notebook); live while running."
+
+    def __init__(self, source,  # a Pipeline, a RunHandle (followed live) or a RunResult
+                 href=None):  # executed notebook path -> link; default: the path relative to the working folder
+        import os
+
+        self.href = href or (lambda p: os.path.relpath(p))
+        self.pipeline = self.handle = self.result = None
+        if hasattr(source, "subscribe"):
+            self.handle = source
+        elif hasattr(source, "run_id"):
+            self.result = source
+        elif hasattr(source, "start") and hasattr(source, "steps"):
+            self.pipeline = source
+        else:
+            raise TypeError(f"PipelineView: expected a Pipeline, RunHandle or RunResult, found {type(source).__name__}"
+                            " (load a YAML file with mlbench.pipeline.Pipeline.load)")
+        steps = self.result.steps if self.result is not None else self.pipeline.steps if self.pipeline else []
+        self.deps = {getattr(s, "step", None) or s.name: list(s.depends_on) for s in steps}
+        self.state = {s: self._blank() for s in self.deps}
+        self.run_id, self.folder, self.outcome = None, None, None
+        self.title, self.graph, self.table = W.HTML(), W.HTML(), W.HTML()
+        super().__init__([self.title, self.graph, self.table])
+        if self.result is not None:
+            self.run_id, self.folder = self.result.run_id, self.result.folder
+            self.outcome = "succeeded" if self.result.ok else f"failed at step {self.result.failed_step}"
+            for s in self.result.steps:
+                self.state[s.step] = {"status": s.status, "duration_s": s.duration_s, "cache_hit": s.cache_hit,
+                                      "notebook": s.notebook, "message": s.message}
+        self._render()
+        if self.handle is not None:
+            self.handle.subscribe(self.update)
+
+    @staticmethod
+    def _blank():
+        return {"status": "PENDING", "duration_s": None, "cache_hit": False, "notebook": None, "message": None}
+
+    def update(self, ev: dict) -> None:
+        "Apply one runner event (run_start, step_start, step_end, run_end, run_error) and redraw."
+        kind = ev.get("event")
+        if kind == "run_start":
+            self.run_id, self.folder, self.outcome = ev["run_id"], ev["folder"], "running"
+            self.deps = dict(ev["steps"])
+            self.state = {s: self._blank() for s in self.deps}
+        elif kind == "step_start":
+            self.state[ev["step"]] = {**self._blank(), "status": "RUNNING"}
+        elif kind == "step_end":
+            self.state[ev["step"]] = {k: ev.get(k) for k in ("status", "duration_s", "cache_hit", "notebook",
+                                                             "message")}
+        elif kind == "run_end":
+            self.outcome = "succeeded" if ev["ok"] else f"failed at step {ev['failed_step']}"
+        elif kind == "run_error":
+            self.outcome = f"refused: {ev['error']}"
+        self._render()
+
+    def _render(self):
+        head = f"<b>run {esc(self.run_id, 80)}</b> ({esc(self.outcome, 300)})" if self.run_id or self.outcome else (
+            f"<b>{len(self.deps)} steps</b>, not run yet")
+        self.title.value = f"<div style='font-size:13px'>{head}</div>"
+        self.graph.value = _graph_svg(self.deps, self.state)
+        rows = []
+        for s, st in self.state.items():
+            nb = st["notebook"]
+            name = str(nb).replace("\\", "/").rsplit("/", 1)[-1] if nb else ""
+            link = f"<a href='{esc(self.href(nb), 500)}' target='_blank'>{esc(name, 80)}</a>" if nb else ""
+            dur = "" if st["duration_s"] is None else f"{st['duration_s']:.2f} s"
+            rows.append(f"<tr><td>{esc(s, 80)}</td><td class='{'mb-fail' if st['status'] not in _STEP_COLORS else ''}'>"
+                        f"{esc(st['status'], 20)}</td><td>{dur}</td><td>{'yes' if st['cache_hit'] else ''}</td>"
+                        f"<td>{link}</td><td>{esc(st['message'] or '', 200)}</td></tr>")
+        self.table.value = (f"<style>{_CSS}</style><div class='mb-report'><table class='mb-val'><tr><th>step</th>"
+                            "<th>status</th><th>duration</th><th>cached</th><th>notebook</th><th>message</th></tr>"
+                            + "".join(rows) + "</table></div>")
+
+    def run(self, params: dict | None = None, **kw):
+        "Run the pipeline in a background thread (arguments as `mlbench.pipeline.run`) and follow it; the RunHandle."
+        if self.pipeline is None:
+            raise TypeError("PipelineView.run needs a view built from a Pipeline")
+        self.handle = self.pipeline.start(params=params, **kw)
+        self.handle.subscribe(self.update)
+        return self.handle
+
+    def wait(self, timeout: float | None = None):
+        "Wait for the run started by `run` (or followed); its RunResult."
+        return self.handle.result(timeout)

@@ -47,7 +47,7 @@ def test_two_steps_folders_ledger_and_cache_hit(proj):
     assert again.run_id != r.run_id and [s.cache_hit for s in again.steps] == [True, True]
     assert (Path(again.folder) / "use" / "summary.txt").read_text() == (folder / "use" / "summary.txt").read_text()
     led = lineage(again.run_id, proj / "runs")
-    assert set(led["role"]) == {"input", "output"} and led["cache_hit"].all()
+    assert set(led["role"]) == {"notebook", "input", "output"} and led["cache_hit"].all()
     assert set(led["source_run"]) == {r.run_id}
 
 
