@@ -1,123 +1,207 @@
-"""End-to-end demo on bundled real data (nycflights13, 336,776 flights of 2013).
+"""End-to-end demo on real data: the reference pipeline on nycflights13, then the model in service.
 
-Profiles all flights, infers a validation suite on January–June, validates July–December
-(from the rows and from a stored profile alone), checks July–December for drift, tunes a
-delay classifier on January–June (a resumable sweep) and checks how it holds up on
-July–December; packages the model, serves it with `bentoml serve`, sends July–December
-traffic and labels, and reads the prediction log; writes offline HTML reports.
-Until the pipeline issue lands, this is what `make demo` runs.
+1. Copies the reference pipeline (`mlbench init-pipeline flights`) into OUT/pipeline and runs
+   it with `mlbench.pipeline.run`: ingest (train January–June, evaluate on July) → profile and
+   validate → tune → evaluate → package → gate → drift report → promote. Every step's executed
+   notebook, log and outputs stay under OUT/pipeline/runs/<run-id>/; a second run is all cache
+   hits.
+2. Serves the promoted model (`mlbench.serving.serve`, logging into the monitor store
+   OUT/monitor) and sends July–December month by month through it, posting each month's
+   arrival labels to /feedback, so the store fills with real, seasonally drifting traffic.
+3. Reads the monitor store back: per month, requests, rows, latency, accuracy and ROC AUC on
+   the labeled predictions, and drift of the served inputs against the training reference;
+   writes a drift report per month (OUT/reports/) and prints the commands to look at it all.
+
+    python demo/demo.py --out demo_out                     # what `make demo` runs
+    python demo/demo.py --out /tmp/d --rows 3000 --n-trials 3 --rows-per-month 200   # reduced
 """
 import argparse
+import importlib.util
+import json
 import os
+import sys
 import time
 from pathlib import Path
 
-import mlbench as mb
+MONTHS = "January February March April May June July August September October November December".split()
 
 
-def main():
+def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default="demo_out", help="folder for the reports")
-    out = Path(ap.parse_args().out)
-    os.environ.setdefault("BENTOML_HOME", str(out.resolve() / "bentoml"))  # the demo's own model store
+    ap.add_argument("--out", default="demo_out", help="folder for the pipeline, model store, monitor store, reports")
+    ap.add_argument("--rows", type=int, default=0, help="pipeline: rows per window (0: all)")
+    ap.add_argument("--n-trials", type=int, default=12, help="pipeline: tuning trials")
+    ap.add_argument("--rows-per-month", type=int, default=0, help="served rows per month (0: every flight)")
+    ap.add_argument("--request-rows", type=int, default=100, help="rows per /predict request")
+    ap.add_argument("--window-s", type=int, default=3, help="monitor window; each month starts a new window")
+    ap.add_argument("--golden", action=argparse.BooleanOptionalAction, default=True,
+                    help="gate: replay the golden set through a served copy of the candidate")
+    args = ap.parse_args(argv)
+    out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("BENTOML_HOME", str(out / "bentoml"))  # the demo's own model store
+    os.environ.setdefault("BENTOML_DO_NOT_TRACK", "True")
+    t_all = time.perf_counter()
 
-    flights = mb.flights()
-    print(f"nycflights13 flights: {len(flights):,} rows × {flights.shape[1]} columns "
-          f"(fingerprint {mb.fingerprint(flights)[:12]})")
+    summary = {"out": str(out)}
+    summary["pipeline"] = run_pipeline(out, args)
+    summary["serving"] = serve_months(out, summary["pipeline"]["tag"], args)
+    summary["reports"] = monitor_report(out, summary["pipeline"]["tag"], summary["serving"])
+    summary["seconds"] = round(time.perf_counter() - t_all, 1)
+    (out / "demo_summary.json").write_text(json.dumps(summary, indent=1, default=str))
+    where(out, summary)
+    return summary
 
+
+def run_pipeline(out: Path, args) -> dict:
+    "Copy the reference pipeline into OUT/pipeline and run it; exit naming the failed step."
+    from mlbench import pipeline
+    from mlbench.cli import init_pipeline
+
+    spec = init_pipeline("flights", out / "pipeline")
+    params = {"rows": args.rows, "n_trials": args.n_trials, "promote": True}
+    if not args.golden:  # only what differs from the notebook's default, so `mlbench run` hits the same cache
+        params["golden"] = False
+    print(f"== pipeline {spec} (train January–June, evaluate on July){' with ' + str(params) if args.rows else ''}")
     t = time.perf_counter()
-    p = mb.profile(flights)
-    print(f"profiled in {time.perf_counter() - t:.2f} s")
-    print(p.to_frame()[["kind", "null_count", "mean", "min", "max", "distinct"]].to_string())
-    for w in p.warnings():
-        print(f"  warning: {w['column'] or '(dataset)'}: {w['warning']}: {w['detail']}")
-    p.to_html(out / "flights_profile.html", title="nycflights13 flights, 2013")
-
-    ref, cur = flights[flights.month <= 6], flights[flights.month > 6]
-    ref_profile = mb.profile(ref)
-    ref_profile.save(out / "flights_jan_jun.mbp")
-    suite = mb.Suite.infer(ref_profile)
-    suite.save(out / "suite.yaml")
-    print(f"\nsuite inferred on January–June: {len(suite.constraints)} constraints -> {out / 'suite.yaml'}")
-
-    res = suite.validate(cur)
-    res.to_html(out / "validation_jul_dec.html", title="July–December vs the January–June suite")
-    f = res.to_frame()
-    print(f"July–December: {len(res.failures)} of {len(f)} checks failed")
-    print(f[f.status == "fail"][["column", "constraint", "expected", "observed", "failing"]].to_string(index=False))
-
-    from_profile = suite.validate(mb.profile(cur))
-    print(f"same suite on the July–December *profile* alone: {len(from_profile.failures)} failed "
-          f"({sorted({c.column for c in from_profile.failures})})")
-
-    rep = mb.drift(ref, cur)
-    rep.to_html(out / "drift_jul_dec.html", title="July–December vs January–June")
-    print(f"\ndrift, July–December vs January–June: {len(rep.drifted_columns)} of {len(rep.tested_columns)} columns "
-          f"drifted ({', '.join(rep.drifted_columns)})")
-
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
-    feats = ["month", "day", "sched_dep_time", "sched_arr_time", "distance", "hour", "minute", "carrier", "origin", "dest"]
-
-    def xy(df):
-        df = df[df["arr_delay"].notna()]
-        X = df[feats].astype({c: "category" for c in ("carrier", "origin", "dest")})
-        return X.reset_index(drop=True), (df["arr_delay"] > 15).astype(int).reset_index(drop=True)
-
-    both = ref.sample(n=40_000, random_state=0)
-    X, y = xy(both.iloc[:20_000])  # tuned and fitted on these
-    Xh, yh = xy(both.iloc[20_000:])  # held out: January–June rows the model has not seen
-    t = time.perf_counter()
-    sw = mb.tune(HistGradientBoostingClassifier(categorical_features="from_dtype"),
-                 {"learning_rate": mb.space.float(0.02, 0.3, log=True), "max_leaf_nodes": mb.space.int(8, 64, log=True),
-                  "min_samples_leaf": mb.space.int(10, 200, log=True)},
-                 X, y, cv=3, scoring="roc_auc", n_trials=12, storage=out / "sweeps.db", study_name="demo-delays")
-    print(f"sweep {sw.name}: {len(sw.trials)} trials in {time.perf_counter() - t:.1f} s, best CV ROC AUC "
-          f"{sw.best_score:.4f} with {sw.best_params} (rerun: the study resumes, finished trials are kept)")
-    Xc, yc = xy(cur.sample(n=20_000, random_state=0))
-    md = mb.model_drift(sw.best_model, Xh, Xc, yh, yc, metric="roc_auc")
-    perf = md.performance
-    print(f"model, held-out January–June -> July–December: ROC AUC {perf['reference']:.4f} -> {perf['current']:.4f} "
-          f"(95% CI of the change {perf['ci_low']:+.4f} .. {perf['ci_high']:+.4f}); "
-          f"{'degraded' if perf['degraded'] else 'not degraded'}")
-    serve_step(sw.best_model, X, Xh, Xc, yc, sw, out)
-    print(f"\nreports: {out / 'flights_profile.html'}, {out / 'validation_jul_dec.html'}, {out / 'drift_jul_dec.html'}")
+    res = pipeline.run(spec, params=params)
+    secs = time.perf_counter() - t
+    for s in res.steps:
+        print(f"  {s.step:<17} {s.status:<10} {'cached' if s.cache_hit else f'{s.duration_s:6.1f} s':>9}"
+              + (f"  {s.message.splitlines()[0]}" if s.message else ""))
+    if not res.ok:
+        sys.exit(f"pipeline step {res.failed_step!r} failed; its notebook: {Path(res.folder) / res.failed_step}; "
+                 f"`mlbench run {spec} --resume {res.run_id}` continues from it")
+    folder = Path(res.folder)
+    tag = json.loads((folder / "package" / "model.json").read_text())["tag"]
+    metrics = json.loads((folder / "evaluate" / "metrics.json").read_text())
+    verdict = json.loads((folder / "gate" / "verdict.json").read_text())
+    drift = json.loads((folder / "drift" / "drift.json").read_text())
+    print(f"run {res.run_id} in {secs:.1f} s: {tag}, July ROC AUC {metrics['roc_auc']:.4f} "
+          f"(accuracy {metrics['accuracy']:.3f}, majority {metrics['majority_accuracy']:.3f}); gate "
+          f"{'passed' if verdict['passed'] else 'FAILED'}; July vs January–June: "
+          f"{len(drift['drifted_columns'])} columns drifted ({', '.join(drift['drifted_columns'])})")
+    return {"run_id": res.run_id, "folder": str(folder), "spec": str(spec), "seconds": round(secs, 1), "tag": tag,
+            "steps": {s.step: {"status": s.status, "cache_hit": s.cache_hit, "seconds": s.duration_s}
+                      for s in res.steps},
+            "metrics": metrics, "gate": verdict["passed"], "drifted_columns": drift["drifted_columns"]}
 
 
-def serve_step(model, X, Xh, Xc, yc, sw, out):
-    "Package the tuned model, serve it with `bentoml serve`, send July–December traffic and labels, read the log."
+def _features(out: Path):
+    "The pipeline's own feature code (OUT/pipeline/features.py): the service's callers build rows with it."
+    spec = importlib.util.spec_from_file_location("flights_features", out / "pipeline" / "features.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def serve_months(out: Path, tag: str, args) -> dict:
+    "Serve the promoted model and send July–December through it month by month, with labels."
     import httpx
 
-    from mlbench import logstore, models, serving
+    import mlbench as mb
+    from mlbench import serving
 
-    t = time.perf_counter()
-    tag = mb.package(model, "flights-delay", reference=X, sweep=sw, golden=Xh.head(200),
-                     metrics={"cv_roc_auc": sw.best_score})
-    models.promote(tag, "production", reason="demo: best of the sweep")
-    print(f"\npackaged {tag} in {time.perf_counter() - t:.1f} s (store {models.home()}); now in production")
+    feats = _features(out)
+    flights = mb.flights()
     mon = out / "monitor"
-    with serving.serve(tag, monitor=str(mon), out_of_range="flag", flush_s=0.5) as srv:
-        cats = ("carrier", "origin", "dest")
-        rows = Xc.head(2000).astype({c: str for c in cats}).to_dict("records")
-        ids, flagged, t = [], 0, time.perf_counter()
+    name = tag.split(":")[0]
+    print(f"\n== serving {name}:production ({tag}), monitor store {mon}, {args.window_s} s windows")
+    months = {}
+    with serving.serve(f"{name}:production", monitor=str(mon), out_of_range="flag", window_s=args.window_s,
+                       flush_s=0.5) as srv:
         with httpx.Client(base_url=srv.url, timeout=60) as c:
-            for i in range(0, len(rows), 20):
-                r = c.post("/predict", json={"rows": rows[i:i + 20]})
-                r.raise_for_status()
-                ids.append(r.json()["request_id"])
-                flagged += len(r.json().get("flags", []))
-            secs = time.perf_counter() - t
-            labels = [{"request_id": rid, "row": j, "label": int(yc.iloc[k * 20 + j])}
-                      for k, rid in enumerate(ids) for j in range(20)]
-            c.post("/feedback", json={"feedback": labels}).raise_for_status()
-        print(f"served {srv.url}: {len(rows)} July–December rows in {len(ids)} requests ({secs:.1f} s), "
-              f"{flagged} values flagged as outside the training data")
-    st = logstore.stats("flights-delay", str(mon))
-    lab = logstore.labeled("flights-delay", str(mon))
-    acc = float((lab["__prediction__"] == lab["label"]).mean())
-    print(f"monitor store {mon}: {int(st['requests'].sum())} requests in {len(st)} window(s), "
-          f"latency p50 {st['latency_p50_ms'].median():.1f} ms; {len(lab)} labeled predictions, accuracy {acc:.3f}")
+            for m in range(7, 13):
+                df = feats.prepare(flights[flights["month"] == m])
+                if args.rows_per_month:
+                    df = df.sample(n=min(args.rows_per_month, len(df)), random_state=m).reset_index(drop=True)
+                rows = df[feats.FEATURES].to_dict("records")
+                ws = args.window_s
+                time.sleep(ws - time.time() % ws + 0.05)  # each month starts a fresh monitor window
+                t0, ids, flagged = time.time(), [], 0
+                for i in range(0, len(rows), args.request_rows):
+                    r = c.post("/predict", json={"rows": rows[i:i + args.request_rows]})
+                    r.raise_for_status()
+                    ids.append(r.json()["request_id"])
+                    flagged += len(r.json().get("flags", []))
+                labels = [{"request_id": rid, "row": j, "label": int(y)}
+                          for k, rid in enumerate(ids)
+                          for j, y in enumerate(df[feats.TARGET].iloc[k * args.request_rows:(k + 1) * args.request_rows])]
+                for i in range(0, len(labels), 50_000):
+                    c.post("/feedback", json={"feedback": labels[i:i + 50_000]}).raise_for_status()
+                t1 = time.time()
+                months[MONTHS[m - 1]] = {"month": m, "rows": len(rows), "requests": len(ids), "flagged": flagged,
+                                         "start": t0 - t0 % ws, "end": t1 - t1 % ws + ws,
+                                         "seconds": round(t1 - t0, 2)}
+                print(f"  {MONTHS[m - 1]:<9} {len(rows):>6,} rows in {len(ids):>4} requests, {t1 - t0:5.1f} s, "
+                      f"{flagged:,} values flagged outside the training data; labels posted")
+    return {"url": srv.url, "monitor": str(mon), "window_s": args.window_s, "months": months}
+
+
+def monitor_report(out: Path, tag: str, served: dict) -> dict:
+    "Read the monitor store back per month: traffic, latency, labeled performance, drift vs training; write reports."
+    import pandas as pd
+    from sklearn.metrics import roc_auc_score
+
+    import mlbench as mb
+    from mlbench import logstore, models
+
+    name, mon = tag.split(":")[0], served["monitor"]
+    ref = models.get(tag).reference_profile()
+    reports = out / "reports"
+    reports.mkdir(exist_ok=True)
+    table = []
+    for month, info in served["months"].items():
+        start, end = pd.Timestamp(info["start"], unit="s"), pd.Timestamp(info["end"], unit="s")  # UTC, naive
+        st = logstore.stats(name, mon, start=start, end=end)
+        lab = logstore.labeled(name, mon, start=start, end=end)
+        prof = logstore.profiles(name, mon, start=start, end=end)
+        current = None
+        for p in prof.values():
+            current = p if current is None else current.merge(p)
+        rep = mb.drift(ref, current)
+        path = reports / f"drift_{info['month']:02d}_{month.lower()}.html"
+        rep.to_html(path, title=f"Served {month} traffic vs the training reference (January–June)")
+        proba = next((c for c in lab.columns if c.startswith("__proba__") and c.endswith("1")), None)
+        auc = float(roc_auc_score(lab["label"].astype(int), lab[proba])) if proba and lab["label"].nunique() > 1 \
+            else float("nan")
+        table.append({"month": month, "windows": len(st), "requests": int(st["requests"].sum()),
+                      "rows": int(st["rows"].sum()), "flagged": int(st["flagged"].sum()),
+                      "errors": int(st["errors"].sum()), "latency_p50_ms": float(st["latency_p50_ms"].median()),
+                      "labeled": len(lab),
+                      "accuracy": float((lab["__prediction__"].astype(int) == lab["label"].astype(int)).mean()),
+                      "roc_auc": auc, "drifted": len(rep.drifted_columns), "tested": len(rep.tested_columns),
+                      "drifted_columns": rep.drifted_columns, "report": str(path)})
+    df = pd.DataFrame(table)
+    print(f"\n== monitor store {mon}, read back per month (drift: served inputs vs the training reference)")
+    print(df.drop(columns=["drifted_columns", "report"]).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    last = table[-1]
+    print(f"{last['month']}: drifted {', '.join(map(str, last['drifted_columns'])) or 'nothing'}")
+    (reports / "served_months.json").write_text(json.dumps(table, indent=1, default=str))
+    return {"months": table, "folder": str(reports)}
+
+
+def where(out: Path, s: dict) -> None:
+    "Where everything is, and the commands to look at it."
+    p, tag = s["pipeline"], s["pipeline"]["tag"]
+    home = os.environ["BENTOML_HOME"]
+    env = f"BENTOML_HOME={home}"
+    print(f"""
+== done in {s['seconds']:.0f} s. Where everything is:
+  pipeline      {p['spec']}  (step notebooks; edit and re-run: unchanged steps are cached)
+  this run      {p['folder']}/<step>/  (executed notebooks, logs, outputs)
+  reports       {p['folder']}/profile_validate/profile.html, .../validation.html, .../drift/drift.html,
+                {s['reports']['folder']}/drift_*.html (served months vs training)
+  model store   {home}  ({tag}, in production)
+  monitor store {s['serving']['monitor']}
+  summary       {out / 'demo_summary.json'}
+Look at it:
+  {env} mlbench models flights-delay --history
+  {env} mlbench serve {tag} --monitor {s['serving']['monitor']} --out-of-range flag
+  mlbench dashboard --store {s['serving']['monitor']}
+  {env} mlbench lineage {tag} --root {Path(p['spec']).parent / 'runs'}
+  {env} mlbench run {p['spec']} -p promote=true      # re-run: every step a cache hit
+  jupyter lab {Path(p['spec']).parent}""")
 
 
 if __name__ == "__main__":

