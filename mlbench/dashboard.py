@@ -33,9 +33,9 @@ class DashboardError(MlbenchError):
 
 # %% auto #0
 __all__ = ['TEMPLATE', 'FREQS', 'MAX_WINDOWS', 'DashboardError', 'auto_freq', 'ModelData', 'load', 'traffic_figure',
-           'latency_figure', 'prediction_figure', 'performance_figure', 'drift_figure', 'overlay_figure', 'plotly_js',
-           'chart', 'empty_html', 'sections', 'header', 'page', 'Dashboard', 'show', 'is_loopback', 'voila_command',
-           'serve', 'export_static']
+           'latency_figure', 'prediction_figure', 'performance_figure', 'drift_score', 'drift_figure', 'most_drifted',
+           'overlay_figure', 'plotly_js', 'chart', 'empty_html', 'sections', 'header', 'page', 'Dashboard', 'show',
+           'is_loopback', 'voila_command', 'serve', 'export_static']
 
 # %% ../nbs/22_dashboard.ipynb #b1bc78ed
 def _store(store):
@@ -101,7 +101,7 @@ def load(model: str, store=None, freq: str = "auto") -> ModelData:
         d.errors["alerts"] = f"{type(e).__name__}: {e}"
     return d
 
-# %% ../nbs/22_dashboard.ipynb #fb72e539
+# %% ../nbs/22_dashboard.ipynb #db929b74
 def _go():
     import plotly.graph_objects as go
 
@@ -165,24 +165,42 @@ def performance_figure(w: pd.DataFrame):
     if w["labels"].sum():
         f.add_trace(go.Bar(x=_x(w), y=w["label_coverage"].fillna(0).tolist(), name="label coverage", yaxis="y2",
                            opacity=0.25))
-        f.update_layout(yaxis2=dict(overlaying="y", side="right", range=[0, 1], title="labeled", showgrid=False))
+        f.update_layout(yaxis2=dict(overlaying="y", side="right", range=[0, 1], title="labeled", showgrid=False,
+                                    tickvals=[0, 0.25, 0.5, 0.75, 1], tickformat=".0%"))
     else:
         f.add_annotation(text="no labels yet: estimated performance only", xref="paper", yref="paper", x=0.5, y=1.08,
                          showarrow=False)
     return f
 
 
+def drift_score(d: pd.DataFrame) -> pd.Series:
+    "How strongly each row's test says 'drifted': -log10 of the adjusted p-value, capped at 10 (tests of any kind compare)."
+    p = d["p_adjusted"] if "p_adjusted" in d else d["p_value"]
+    return (-np.log10(pd.to_numeric(p, errors="coerce").clip(lower=1e-10))).clip(0, 10)
+
+
 def drift_figure(d: pd.DataFrame):
-    "Heatmap of the drift statistic per feature (rows) and window (columns); drifted cells marked."
+    "Heatmap of -log10 p (adjusted) per feature (rows) and window (columns); drifted cells marked."
     go, f = _go(), _fig("Drift against the training reference", height=max(300, 60 + 22 * d["column"].nunique()))
-    d = d.assign(drifted=d["drifted"].astype(float))  # several model versions in a window: the worst
-    z = d.pivot_table(index="column", columns="window", values="statistic", aggfunc="max", sort=True)
-    flag = d.pivot_table(index="column", columns="window", values="drifted", aggfunc="max", sort=True).reindex_like(z)
+    d = d.assign(score=drift_score(d), drifted=d["drifted"].astype(float))  # several model versions: the worst
+    z = d.pivot_table(index="column", columns="window", values="score", aggfunc="max", sort=True, dropna=False)
+    flag = d.pivot_table(index="column", columns="window", values="drifted", aggfunc="max", sort=True,
+                         dropna=False).reindex_like(z)
     text = [["drifted" if v == 1 else "" for v in row] for row in flag.to_numpy()]
-    f.add_trace(go.Heatmap(z=z.to_numpy().tolist(), x=[t.isoformat() for t in z.columns], y=list(z.index),
-                           text=text, colorscale="YlOrRd", colorbar=dict(title="statistic"),
-                           hovertemplate="%{y}<br>%{x}<br>statistic %{z:.3f} %{text}<extra></extra>"))
+    f.add_trace(go.Heatmap(z=[[None if not np.isfinite(v) else float(v) for v in row] for row in z.to_numpy()],
+                           x=[t.isoformat() for t in z.columns], y=list(z.index), text=text, zmin=0, zmax=10,
+                           colorscale="YlOrRd", colorbar=dict(title="-log10 p"),
+                           hovertemplate="%{y}<br>%{x}<br>-log10 p %{z:.2f} %{text}<extra></extra>"))
     return f
+
+
+def most_drifted(d: pd.DataFrame) -> str | None:
+    "The feature whose test is strongest in the latest window that has results."
+    d = d.assign(score=drift_score(d)).dropna(subset=["score"])
+    if not len(d):
+        return None
+    last = d[d["window"] == d["window"].max()]
+    return str(last.sort_values(["score", "column"], ascending=[False, True])["column"].iloc[0])
 
 
 def overlay_figure(dist: dict, window_label: str = "window", bins: int = 30):
@@ -299,7 +317,7 @@ def page(d: ModelData) -> str:
     return (f"{_CSS}<div class='mb-dash' data-model='{html.escape(d.model)}'>{header(d)}<div class='mb-grid'>{grid}</div>"
             + "".join(s.get(k, "") for k in ("drift", "validation", "alerts", "notes")) + "</div>")
 
-# %% ../nbs/22_dashboard.ipynb #be13e9de
+# %% ../nbs/22_dashboard.ipynb #6e87fef1
 class Dashboard:
     "Model picker, window length, the charts of `page`, and a drift drill-down; `.widget` is what to display."
 
@@ -309,7 +327,11 @@ class Dashboard:
         from mlbench import monitor
 
         self.store = _store(store)
-        self.models = monitor.models(self.store)
+        self.html: dict = {}  # the last HTML of each output area ("main", "drill"), for tests without a browser
+        try:
+            self.models, self.problem = monitor.models(self.store), None
+        except Exception as e:  # a store path that does not exist, a database that does not answer
+            self.models, self.problem = [], f"{type(e).__name__}: {e}"
         first = model if model in self.models else (self.models[0] if self.models else None)
         self.picker = W.Dropdown(options=self.models, value=first, description="Model")
         self.freq = W.Dropdown(options=["auto", *FREQS], value=freq if freq in FREQS else "auto", description="Window")
@@ -317,6 +339,7 @@ class Dashboard:
         self.window = W.Dropdown(options=[], description="Window")
         self.main, self.drill = W.Output(), W.Output()
         self.data: ModelData | None = None
+        self._busy = False
         controls = W.HBox([self.picker, self.freq])
         drill = W.VBox([W.HTML("<b>Drill down</b>: one feature in one window against the training reference"),
                         W.HBox([self.feature, self.window]), self.drill])
@@ -330,11 +353,15 @@ class Dashboard:
     def _show(self, out, content: str) -> None:
         from IPython.display import HTML, display
 
+        self.html["main" if out is self.main else "drill"] = content
         out.clear_output(wait=True)
         with out:
             display(HTML(content))
 
     def _redraw(self, change=None) -> None:
+        if self.problem:
+            self._show(self.main, f"{_CSS}<div class='mb-dash'><div class='mb-error'>{html.escape(self.problem)}</div></div>")
+            return
         if not self.models:
             self._show(self.main, empty_html(self.store))
             return
@@ -344,13 +371,20 @@ class Dashboard:
         self._show(self.main, page(d))
         feats = sorted(d.drift["column"].unique().tolist()) if d.drift is not None and len(d.drift) else []
         wins = [t.isoformat() for t in d.windows["window"]] if len(d.windows) else []
-        with self.feature.hold_trait_notifications(), self.window.hold_trait_notifications():
+        self._busy = True  # the drill-down redraws once, after both pickers changed
+        try:
             self.feature.options, self.window.options = feats, wins[::-1]
-            top = d.drift.sort_values("statistic", ascending=False)["column"].iloc[0] if feats else None
-            self.feature.value, self.window.value = top, (wins[-1] if wins else None)
+            self.window.value = wins[-1] if wins else None
+            top = most_drifted(d.drift) if feats else None
+            if top in feats:  # the most drifted feature, in the latest window
+                self.feature.value = top
+        finally:
+            self._busy = False
         self._drill()
 
     def _drill(self, change=None) -> None:
+        if self._busy:
+            return
         d = self.data
         feat, win = self.feature.value, self.window.value
         if d is None or feat not in self.feature.options or win not in self.window.options:
@@ -365,7 +399,7 @@ class Dashboard:
         except Exception as e:  # no traffic or profile in that window, a model no longer in the registry
             self._show(self.drill, f"<div class='mb-error'>{html.escape(f'{type(e).__name__}: {e}')}</div>")
 
-# %% ../nbs/22_dashboard.ipynb #3d80d83f
+# %% ../nbs/22_dashboard.ipynb #11b6925f
 def show(model: str | None = None, store=None, freq: str = "auto", static: bool = False):
     "Display the dashboard in the running notebook (plotly.js first, then the live widgets or the static pages)."
     from IPython.display import HTML, display
@@ -388,7 +422,7 @@ def show(model: str | None = None, store=None, freq: str = "auto", static: bool 
     for m in [model] if model else names:
         display(HTML(page(load(m, store, freq))))
 
-# %% ../nbs/22_dashboard.ipynb #ea0c045d
+# %% ../nbs/22_dashboard.ipynb #c510c2a4
 def is_loopback(host: str) -> bool:
     "True for localhost and loopback addresses (127.0.0.0/8, ::1)."
     if host == "localhost":
@@ -426,9 +460,9 @@ def serve(port: int = 8866, host: str = "127.0.0.1", model: str | None = None, s
     import subprocess
     import tempfile
 
-    from mlbench.logstore import open_store
+    from mlbench import monitor
 
-    open_store(store)  # a bad URL fails here, not in the first viewer's kernel
+    monitor.models(_store(store))  # a missing store or a bad URL fails here, not in the first viewer's kernel
     where = _store(store) or ".mlbench/monitor"
     env = {**os.environ, "MLBENCH_MONITOR": where if "://" in str(where) else str(Path(where).resolve()),
            "MLBENCH_DASHBOARD_FREQ": freq}
@@ -454,7 +488,7 @@ def serve(port: int = 8866, host: str = "127.0.0.1", model: str | None = None, s
             for s, h in old.items():
                 signal.signal(s, h)
 
-# %% ../nbs/22_dashboard.ipynb #a6e29823
+# %% ../nbs/22_dashboard.ipynb #bd3157e8
 def _params(nb, **values) -> None:
     "Replace the notebook's parameters cell with `values` (as Python literals)."
     cell = next((c for c in nb.cells if "parameters" in c.metadata.get("tags", [])), None)
@@ -479,8 +513,11 @@ def export_static(out, model: str | None = None, store=None, freq: str = "auto",
         raise DashboardError(f"--static {out}: the snapshot is an HTML file (name it *.html)")
     if not out.parent.is_dir():
         raise DashboardError(f"--static {out}: folder {out.parent} does not exist")
+    from mlbench import monitor
+
     where = _store(store) or ".mlbench/monitor"
     where = where if "://" in str(where) else str(Path(where).resolve())
+    monitor.models(where)  # a missing store fails here with the monitor's message
     nb = nbformat.read(notebook, as_version=4)
     _params(nb, model=model, store=where, freq=freq, static=True)
     with tempfile.TemporaryDirectory(prefix="mlbench-static-") as tmp:  # the kernel talks over private sockets
