@@ -33,10 +33,10 @@ class MonitorError(MlbenchError):
 
 # %% auto #0
 __all__ = ['SEAL_S', 'ROLLUP', 'HOUR', 'COLUMNS', 'DRIFT_COLUMNS', 'METRICS', 'OPS', 'ALERT_COLUMNS', 'MonitorError', 'models',
-           'cbpe_roc_auc', 'windows', 'drift_over_time', 'drift_share', 'distribution', 'Rule', 'load_rules', 'alerts',
-           'CheckResult', 'check']
+           'cbpe_roc_auc', 'roc_auc', 'windows', 'drift_over_time', 'drift_share', 'distribution', 'Rule', 'load_rules',
+           'alerts', 'CheckResult', 'check']
 
-# %% ../nbs/21_monitor.ipynb #dca2cfda
+# %% ../nbs/21_monitor.ipynb #4855f67c
 def _open(store):
     st = open_store(store)
     if isinstance(st, DirStore) and not st.root.is_dir():
@@ -50,27 +50,44 @@ def models(store=None) -> list[str]:
     return [m for m in _open(store).models() if not m.startswith(("_", "."))]
 
 
-def _listing(st, model: str) -> dict[str, list[str]]:
-    "{window key: sorted file names} of `model` (rollups and feedback excluded)."
-    out: dict[str, list[str]] = {}
-    if isinstance(st, DirStore):
-        d = st.root / model
-        if not d.is_dir():
-            return out
-        with os.scandir(d) as it:
-            for e in it:
-                if e.name[:1].isdigit() and e.is_dir():
-                    out[e.name] = sorted(n for n in os.listdir(e.path) if not n.startswith("."))
-    elif isinstance(st, SqlStore):
-        t = st.t
-        with st.engine.connect() as c:
-            for w, n in c.execute(t.select().with_only_columns(t.c.window, t.c.name).where(t.c.model == model)):
-                if w[:1].isdigit():
-                    out.setdefault(w, []).append(n)
-        out = {k: sorted(v) for k, v in out.items()}
-    else:
-        out = {k: st.names(model, k) for k in st.windows(model) if k[:1].isdigit()}
-    return dict(sorted(out.items()))
+class _Listing:
+    "A model's minute folders: `stamp[key]` says whether a folder changed; `listing[key]` its file names (listed lazily)."
+
+    def __init__(self, st, model: str):
+        self.st, self.model, self.stamp, self._names = st, model, {}, {}
+        if isinstance(st, DirStore):  # a folder's mtime moves with every file written (renamed) into it
+            d = st.root / model
+            if d.is_dir():
+                with os.scandir(d) as it:
+                    self.stamp = {e.name: str(e.stat().st_mtime_ns) for e in it if e.name[:1].isdigit() and e.is_dir()}
+        elif isinstance(st, SqlStore):
+            t = st.t
+            with st.engine.connect() as c:
+                for w, n in c.execute(t.select().with_only_columns(t.c.window, t.c.name).where(t.c.model == model)):
+                    if w[:1].isdigit():
+                        self._names.setdefault(w, []).append(n)
+            self._names = {k: sorted(v) for k, v in self._names.items()}
+            self.stamp = {k: "|".join(v) for k, v in self._names.items()}
+        else:
+            self._names = {k: st.names(model, k) for k in st.windows(model) if k[:1].isdigit()}
+            self.stamp = {k: "|".join(v) for k, v in self._names.items()}
+        self.stamp = dict(sorted(self.stamp.items()))
+
+    def __iter__(self):
+        return iter(self.stamp)
+
+    def __len__(self):
+        return len(self.stamp)
+
+    def __getitem__(self, key: str) -> list[str]:
+        if key not in self._names:
+            d = self.st.root / self.model / key
+            self._names[key] = sorted(n for n in os.listdir(d) if not n.startswith(".")) if d.is_dir() else []
+        return self._names[key]
+
+
+def _listing(st, model: str) -> _Listing:
+    return _Listing(st, model)
 
 
 def _times(keys, warnings: list, model: str) -> pd.Series:
@@ -82,6 +99,8 @@ def _times(keys, warnings: list, model: str) -> pd.Series:
 
 
 def _freq(freq) -> pd.Timedelta:
+    if isinstance(freq, str) and freq[-1:] == "d" and freq[:-1].strip().isdigit():
+        freq = freq[:-1] + "D"  # pandas deprecates the lower-case day unit
     try:
         td = pd.Timedelta(freq)
     except (ValueError, TypeError):
@@ -173,9 +192,9 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
         return pd.DataFrame(columns=["request_id", "row", "time", "tag", "__prediction__"])
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
-# %% ../nbs/21_monitor.ipynb #fcc695ea
+# %% ../nbs/21_monitor.ipynb #86b7e146
 def _sig(listing, keys) -> str:
-    return json.dumps([[k, listing[k]] for k in keys], separators=(",", ":"))
+    return json.dumps([[k, listing.stamp[k]] for k in keys], separators=(",", ":"))
 
 
 def _day_cells(st, model, day: str, hours: dict, listing, warnings, now) -> tuple[dict, pd.DataFrame]:
@@ -256,7 +275,7 @@ def _load(st, model, start, end, td, warnings) -> tuple[dict, pd.DataFrame]:
         preds.append(p)
     return cells, _concat(preds)
 
-# %% ../nbs/21_monitor.ipynb #9ff22a90
+# %% ../nbs/21_monitor.ipynb #d55e5d5a
 def cbpe_roc_auc(p: np.ndarray) -> float:
     "Expected ROC AUC of scores `p` if each row is positive with probability p (calibrated scores)."
     p = np.asarray(p, dtype=float)
@@ -281,56 +300,38 @@ def _proba_cols(df: pd.DataFrame) -> list[str]:
 def _as_key(s: pd.Series) -> pd.Series:
     "Class labels as comparable strings: 1, 1.0 and '1' are the same class."
     num = pd.to_numeric(s, errors="coerce")
-    if num.notna().all() and len(num) and np.all(np.mod(num.to_numpy(dtype=float), 1) == 0):
+    if len(num) and num.notna().all() and np.all(np.mod(num.to_numpy(dtype=float), 1) == 0):
         return num.astype("int64").astype(str)
     return s.astype(str)
 
 
-def _estimate(g: pd.DataFrame, pcols: list[str]) -> dict:
-    "CBPE accuracy and ROC AUC of one window's logged probabilities."
-    P = g[pcols].to_numpy(dtype=float)
-    ok = np.isfinite(P).any(axis=1)
-    if not ok.any():
-        return {"estimated_accuracy": math.nan, "estimated_roc_auc": math.nan}
-    P = P[ok]
-    pred = _as_key(g["__prediction__"][ok])
-    names = np.array([c[len("__proba__"):] for c in pcols])
-    at = pd.Index(names).get_indexer(pred)
-    conf = np.where(at >= 0, P[np.arange(len(P)), np.maximum(at, 0)], np.nanmax(P, axis=1))
-    if len(pcols) == 2:
-        auc = cbpe_roc_auc(P[:, 1])
-    else:
-        aucs = [cbpe_roc_auc(P[:, j]) for j in range(len(pcols))]
-        auc = float(np.nanmean(aucs)) if np.isfinite(aucs).any() else math.nan
-    return {"estimated_accuracy": float(np.nanmean(conf)), "estimated_roc_auc": auc}
+def roc_auc(y: np.ndarray, score: np.ndarray) -> float:
+    "ROC AUC of scores against boolean labels (Mann–Whitney, ties count half); NaN unless both classes occur."
+    y, score = np.asarray(y, dtype=bool), np.asarray(score, dtype=float)
+    n1 = int(y.sum())
+    n0 = len(y) - n1
+    if n1 == 0 or n0 == 0 or not np.isfinite(score).all():
+        return math.nan
+    ranks = pd.Series(score).rank(method="average").to_numpy()
+    return float((ranks[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
-def _realized(g: pd.DataFrame, pcols: list[str], classifier: bool) -> dict:
-    "Realized metrics of one window's labeled rows."
-    from sklearn.metrics import roc_auc_score
+def _confidence(P: np.ndarray, key: pd.Series, names: list[str]) -> np.ndarray:
+    "Each row's probability of the class it predicts (its largest probability if the class is not a column)."
+    at = pd.Index(names).get_indexer(key)
+    with np.errstate(all="ignore"):
+        best = np.where(np.isfinite(P).any(axis=1), np.nanmax(np.where(np.isfinite(P), P, -np.inf), axis=1), np.nan)
+    return np.where(at >= 0, P[np.arange(len(P)), np.maximum(at, 0)], best)
 
-    out = {"accuracy": math.nan, "roc_auc": math.nan, "mae": math.nan, "rmse": math.nan}
-    if not len(g):
-        return out
-    if classifier:
-        y, pred = _as_key(g["label"]), _as_key(g["__prediction__"])
-        out["accuracy"] = float((y.to_numpy() == pred.to_numpy()).mean())
-        names = [c[len("__proba__"):] for c in pcols]
-        P = g[pcols].to_numpy(dtype=float) if pcols else None
-        try:
-            if len(pcols) == 2 and y.nunique() == 2 and np.isfinite(P[:, 1]).all():
-                out["roc_auc"] = float(roc_auc_score(y.to_numpy() == names[1], P[:, 1]))
-            elif len(pcols) > 2 and np.isfinite(P).all() and set(y) <= set(names) and y.nunique() == len(names):
-                out["roc_auc"] = float(roc_auc_score(y.to_numpy(), P / P.sum(axis=1, keepdims=True),
-                                                     multi_class="ovr", labels=names))
-        except ValueError:
-            pass
-    else:
-        e = pd.to_numeric(g["__prediction__"], errors="coerce") - pd.to_numeric(g["label"], errors="coerce")
-        out["mae"], out["rmse"] = float(e.abs().mean()), float(np.sqrt((e**2).mean()))
-    return out
 
-# %% ../nbs/21_monitor.ipynb #c37350d6
+def _window_auc(P: np.ndarray, idx: np.ndarray, fn, y=None) -> float:
+    "Binary: AUC of the second class's column; more classes: one-vs-rest macro average."
+    cols = [1] if P.shape[1] == 2 else range(P.shape[1])
+    vals = [fn(P[idx, j]) if y is None else fn(y[idx] == j, P[idx, j]) for j in cols]
+    vals = [v for v in vals if not math.isnan(v)]
+    return float(np.mean(vals)) if vals else math.nan
+
+# %% ../nbs/21_monitor.ipynb #4e4615d7
 COLUMNS = ["model", "window", "window_end", "requests", "rows", "ok", "errors", "errors_4xx", "errors_5xx",
            "validation_failures", "flagged_rows", "error_share", "validation_failure_share", "flagged_share",
            "latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_max_ms", "status", "tags",
@@ -370,34 +371,54 @@ def _stats_rows(model, cells: dict, td) -> pd.DataFrame:
 
 
 def _pred_rows(preds: pd.DataFrame, labels: pd.DataFrame, td) -> pd.DataFrame:
-    "Per window: prediction summary, CBPE estimates, label count, coverage and realized metrics."
+    "Per window: prediction summary, CBPE estimates, label count, coverage and realized metrics (vectorized)."
     if not len(preds):
         return pd.DataFrame(columns=["window"])
-    preds = preds.assign(window=pd.to_datetime(preds["time"], utc=True).dt.floor(td))
+    preds = preds.reset_index(drop=True)
+    w = pd.DatetimeIndex(pd.to_datetime(preds["time"], utc=True)).floor(td)
     pcols = _proba_cols(preds)
+    names = [c[len("__proba__"):] for c in pcols]
     num = pd.to_numeric(preds["__prediction__"], errors="coerce")
-    classifier = bool(pcols) or num.isna().any() or bool(
-        len(num) and np.all(np.mod(num.to_numpy(dtype=float), 1) == 0) and num.nunique() <= 20)
-    lab = None
+    key = _as_key(preds["__prediction__"])
+    classifier = bool(pcols) or bool(num.isna().any()) or bool(
+        np.all(np.mod(num.to_numpy(dtype=float), 1) == 0) and num.nunique() <= 20)
+    g = num.groupby(w)
+    out = pd.DataFrame({"predictions": g.size(), "prediction_mean": g.mean(), "prediction_std": g.std(),
+                        "prediction_p50": g.median()})
+    out["prediction_shares"] = (list(pd.crosstab(w, key, normalize="index").round(6).apply(
+        lambda r: {k: v for k, v in r.items() if v > 0}, axis=1)) if classifier else None)
+    groups = pd.Series(np.arange(len(preds))).groupby(w).indices
+    wins = list(out.index)
+    if pcols:
+        P = preds[pcols].to_numpy(dtype=float)
+        out["proba_mean"] = pd.Series(P[:, -1]).groupby(w).mean().to_numpy() if len(pcols) == 2 else math.nan
+        out["estimated_accuracy"] = pd.Series(_confidence(P, key, names)).groupby(w).mean().to_numpy()
+        out["estimated_roc_auc"] = [_window_auc(P, groups[x], cbpe_roc_auc) for x in wins]
+    else:
+        out["proba_mean"] = out["estimated_accuracy"] = out["estimated_roc_auc"] = math.nan
+    out["labels"], out["accuracy"], out["roc_auc"], out["mae"], out["rmse"] = 0, math.nan, math.nan, math.nan, math.nan
     if len(labels):
-        lab = preds.merge(labels, on=["request_id", "row"], how="inner")
-    rows = []
-    lab_groups = dict(tuple(lab.groupby("window"))) if lab is not None and len(lab) else {}
-    for w, g in preds.groupby("window"):
-        x = pd.to_numeric(g["__prediction__"], errors="coerce")
-        r = {"window": w, "predictions": len(g), "prediction_mean": float(x.mean()) if x.notna().any() else math.nan,
-             "prediction_std": float(x.std()) if x.notna().sum() > 1 else math.nan,
-             "prediction_p50": float(x.median()) if x.notna().any() else math.nan,
-             "prediction_shares": (_as_key(g["__prediction__"]).value_counts(normalize=True).round(6).to_dict()
-                                   if classifier else None),
-             "proba_mean": float(g[pcols[-1]].mean()) if len(pcols) == 2 else math.nan}
-        r.update(_estimate(g, pcols) if pcols else {"estimated_accuracy": math.nan, "estimated_roc_auc": math.nan})
-        lg = lab_groups.get(w)
-        n_lab = 0 if lg is None else len(lg)
-        r.update({"labels": n_lab, "label_coverage": n_lab / len(g)})
-        r.update(_realized(lg if lg is not None else g.iloc[:0].assign(label=[]), pcols, classifier))
-        rows.append(r)
-    return pd.DataFrame(rows)
+        lab = pd.DataFrame({"request_id": preds["request_id"], "row": preds["row"], "i": np.arange(len(preds))}).merge(
+            labels, on=["request_id", "row"], how="inner")
+        if len(lab):
+            i = lab["i"].to_numpy()
+            lw = w[i]
+            out["labels"] = pd.Series(1, index=lw).groupby(level=0).size().reindex(wins, fill_value=0).to_numpy()
+            if classifier:
+                y = _as_key(lab["label"]).to_numpy()
+                hit = pd.Series(y == key.to_numpy()[i]).groupby(lw).mean()
+                out["accuracy"] = hit.reindex(wins).to_numpy()
+                if pcols:
+                    yi = pd.Index(names).get_indexer(y)
+                    Pl = P[i]
+                    lgroups = pd.Series(np.arange(len(i))).groupby(lw).indices
+                    out["roc_auc"] = [_window_auc(Pl, lgroups[x], roc_auc, yi) if x in lgroups else math.nan for x in wins]
+            else:
+                e = num.to_numpy(dtype=float)[i] - pd.to_numeric(lab["label"], errors="coerce").to_numpy(dtype=float)
+                out["mae"] = pd.Series(np.abs(e)).groupby(lw).mean().reindex(wins).to_numpy()
+                out["rmse"] = np.sqrt(pd.Series(e**2).groupby(lw).mean().reindex(wins).to_numpy())
+    out["label_coverage"] = out["labels"] / out["predictions"]
+    return out.rename_axis("window").reset_index()
 
 
 def _labels(st, model, warnings) -> pd.DataFrame:
@@ -834,7 +855,7 @@ def alerts(model: str | None = None, store=None, rule: str | None = None, since=
     out["evidence"] = [json.loads(e) if e else None for e in out["evidence"]]
     return out
 
-# %% ../nbs/21_monitor.ipynb #13888690
+# %% ../nbs/21_monitor.ipynb #8530af1c
 class _Context:
     def __init__(self, st):
         self.st, self._w, self._d, self._m = st, {}, {}, {}
@@ -940,8 +961,8 @@ def _run_action(action: dict, firing: dict) -> tuple[str | None, str]:
     from mlbench.pipeline import run
 
     params = {k: _fill(v, firing) for k, v in action["params"].items()}
-    try:
-        res = run(action["run"], params=params)
+    try:  # the ledger keeps what started the run: this firing
+        res = run(action["run"], params=params, trigger=f"alert:{firing['id']}:{firing['rule']}:{firing['model']}")
     except Exception as e:
         return None, f"not started: {type(e).__name__}: {str(e)[:300]}"
     return res.run_id, "SUCCEEDED" if res.ok else f"FAILED at {res.failed_step}"
