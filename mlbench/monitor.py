@@ -192,7 +192,7 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
         return pd.DataFrame(columns=["request_id", "row", "time", "tag", "__prediction__"])
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
-# %% ../nbs/21_monitor.ipynb #86b7e146
+# %% ../nbs/21_monitor.ipynb #abd47770
 def _sig(listing, keys) -> str:
     return json.dumps([[k, listing.stamp[k]] for k in keys], separators=(",", ":"))
 
@@ -221,7 +221,9 @@ def _day_cells(st, model, day: str, hours: dict, listing, warnings, now) -> tupl
             warnings.extend(r.get("skipped", []))
             if r["cell"] is not None:
                 cells[h] = r["cell"]
-        preds.append(rpreds[rpreds["time"] >= min(sealed)] if len(rpreds) else rpreds)
+        if len(rpreds):
+            rpreds = rpreds[(rpreds["time"] >= min(sealed)) & (rpreds["time"] < max(sealed) + HOUR)]
+        preds.append(rpreds)
     todo = hours if not valid else {h: ks for h, ks in hours.items() if h not in sealed}
     new_roll, new_preds = {}, []
     for h, ks in todo.items():
