@@ -198,7 +198,7 @@ def where(out: Path, s: dict) -> None:
 Look at it:
   {env} mlbench models flights-delay --history
   {env} mlbench serve {tag} --monitor {s['serving']['monitor']} --out-of-range flag
-  mlbench dashboard --store {s['serving']['monitor']}
+  mlbench dashboard --store {s['serving']['monitor']} --freq {s['serving']['window_s']}s
   {env} mlbench lineage {tag} --root {Path(p['spec']).parent / 'runs'}
   {env} mlbench run {p['spec']} -p promote=true      # re-run: every step a cache hit
   jupyter lab {Path(p['spec']).parent}""")

@@ -1,8 +1,8 @@
 """The demo, reduced, end to end: the reference pipeline on nycflights13, then the model in service.
 
 `demo/demo.py` runs as `make demo` does, with fewer rows (3,000 per window), 3 tuning trials
-and 120 served rows per month in requests of 4 rows (180 requests), into a temporary folder
-with its own model store. The outcomes are read back from what the run left behind, not
+and 120 served rows per month in requests of 4 rows (180 requests), the gate's golden set
+replayed through a served copy, into a temporary folder with its own model store. The outcomes are read back from what the run left behind, not
 from the demo's own printout: the pipeline's ledger, the model registry (in a fresh process
 on the demo's store), the model re-scored on the evaluation rows, the report files, the
 monitor store's windows; then the unchanged pipeline is run again and every step must be a
@@ -39,7 +39,7 @@ def demo(tmp_path_factory):
     env = {**os.environ, "BENTOML_HOME": str(out / "bentoml"), "BENTOML_DO_NOT_TRACK": "True"}
     r = subprocess.run([sys.executable, str(ROOT / "demo" / "demo.py"), "--out", str(out), "--rows", str(ROWS),
                         "--n-trials", str(TRIALS), "--rows-per-month", str(PER_MONTH), "--request-rows",
-                        str(PER_REQUEST), "--window-s", "2", "--no-golden"],
+                        str(PER_REQUEST), "--window-s", "2"],
                        env=env, capture_output=True, text=True, timeout=540)
     print(r.stdout[-5000:])
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-5000:]
@@ -58,11 +58,14 @@ def test_every_step_succeeded(demo):
 
 def test_lineage_names_the_model_and_the_report(demo):
     "The package step recorded the tag and the drift step its report: `mlbench lineage TAG` answers from them."
-    out, _, s, _ = demo
+    out, env, s, _ = demo
     lin = pipeline.model_lineage(s["pipeline"]["tag"], root=out / "pipeline" / "runs")
     assert lin.run_id == s["pipeline"]["run_id"] and lin.step == "package"
     assert [x["step"] for x in lin.steps] == ["ingest", "profile_validate", "tune", "evaluate", "package"]
     assert any(r["step"] == "drift" and r["path"].endswith("drift.html") for r in lin.reports)
+    cli = subprocess.run([str(Path(sys.executable).parent / "mlbench"), "lineage", s["pipeline"]["tag"], "--root",
+                          str(out / "pipeline" / "runs")], env=env, capture_output=True, text=True, timeout=120)
+    assert cli.returncode == 0 and s["pipeline"]["run_id"] in cli.stdout and "tune" in cli.stdout, cli.stderr
 
 
 def test_model_in_registry_with_metrics(demo):
@@ -125,7 +128,7 @@ def test_unchanged_rerun_is_all_cache_hits(demo):
 import json
 from mlbench import pipeline
 r = pipeline.run({str(out / 'pipeline' / 'pipeline.yaml')!r}, params={{"rows": {ROWS}, "n_trials": {TRIALS},
-                 "promote": True, "golden": False}})
+                 "promote": True}})
 print(json.dumps({{"ok": r.ok, "hits": {{x.step: x.cache_hit for x in r.steps}}, "run": r.run_id}}))
 """, env)
     assert got["ok"] and got["run"] != s["pipeline"]["run_id"]
@@ -139,7 +142,7 @@ def test_broken_data_stops_the_pipeline(demo):
 import json
 from mlbench import pipeline
 r = pipeline.run({str(out / 'pipeline' / 'pipeline.yaml')!r}, params={{"rows": {ROWS}, "n_trials": {TRIALS},
-                 "promote": True, "golden": False, "min_rows": {ROWS + 1}}})
+                 "promote": True, "min_rows": {ROWS + 1}}})
 print(json.dumps({{"failed": r.failed_step, "status": {{x.step: x.status for x in r.steps}},
                   "message": r["profile_validate"].message}}))
 """, env)
