@@ -26,7 +26,7 @@ __all__ = ['app', 'monitor_app', 'profile_cmd', 'validate_cmd', 'drift_cmd', 'tu
            'init_pipeline_cmd', 'lineage_cmd', 'suite_cmd', 'serve_cmd', 'verify_cmd', 'gate_cmd', 'models_cmd',
            'monitor_check_cmd', 'dashboard_cmd', 'main']
 
-# %% ../nbs/09_cli.ipynb #27505766
+# %% ../nbs/09_cli.ipynb #924800cf
 def _profile_of(src: str, query: Optional[str], chunk_rows: int):
     "A saved profile (.mbp) as is, or the profile of a data source (scanned in chunks, with progress)."
     from mlbench.profile import Profile, profile
@@ -435,7 +435,7 @@ def dashboard_cmd(
         out = dashboard.export_static(static, model=model, store=store, freq=freq)
         typer.echo(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
         return
-    dashboard.voila_command(port, host, token, cull_idle)  # refusals before anything starts
+    dashboard.voila_command(port, host, token, cull_idle, freq=freq)  # refusals before anything starts
     typer.echo(f"dashboard on http://{host}:{port}/" + ("?token=..." if token else "") + " (Ctrl-C stops)", err=True)
     raise typer.Exit(dashboard.serve(port, host, model=model, store=store, freq=freq, token=token, cull_idle_s=cull_idle))
 

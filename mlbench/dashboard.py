@@ -32,12 +32,12 @@ class DashboardError(MlbenchError):
     "The dashboard cannot start: a bad host, token, window length or output path."
 
 # %% auto #0
-__all__ = ['TEMPLATE', 'FREQS', 'MAX_WINDOWS', 'DashboardError', 'auto_freq', 'ModelData', 'load', 'traffic_figure',
+__all__ = ['TEMPLATE', 'FREQS', 'MAX_WINDOWS', 'DashboardError', 'auto_freq', 'check_freq', 'ModelData', 'load', 'traffic_figure',
            'latency_figure', 'prediction_figure', 'performance_figure', 'drift_score', 'drift_figure', 'most_drifted',
            'overlay_figure', 'plotly_js', 'chart', 'empty_html', 'sections', 'header', 'page', 'Dashboard', 'show',
            'is_loopback', 'voila_command', 'serve', 'export_static']
 
-# %% ../nbs/22_dashboard.ipynb #b1bc78ed
+# %% ../nbs/22_dashboard.ipynb #a73f1143
 def _store(store):
     return store or os.environ.get("MLBENCH_MONITOR") or None
 
@@ -62,6 +62,13 @@ def auto_freq(model: str, store=None) -> str:
     return FREQS[-1]
 
 
+def check_freq(freq: str) -> str:
+    "`freq` if it is 'auto' or one of FREQS; else a DashboardError naming them."
+    if freq != "auto" and freq not in FREQS:
+        raise DashboardError(f"--freq {freq!r}: use auto or one of {', '.join(FREQS)}")
+    return freq
+
+
 @dataclass
 class ModelData:
     "What one model's dashboard shows."
@@ -79,10 +86,8 @@ def load(model: str, store=None, freq: str = "auto") -> ModelData:
     from mlbench import monitor
 
     store = _store(store)
-    if freq == "auto":
+    if check_freq(freq) == "auto":
         freq = auto_freq(model, store)
-    elif freq not in FREQS:
-        pd.Timedelta(freq)  # any fixed length monitor accepts; a clear error otherwise
     d = ModelData(model, freq, pd.DataFrame())
     try:
         d.windows = monitor.windows(model, freq=freq, store=store)
@@ -422,7 +427,7 @@ def show(model: str | None = None, store=None, freq: str = "auto", static: bool 
     for m in [model] if model else names:
         display(HTML(page(load(m, store, freq))))
 
-# %% ../nbs/22_dashboard.ipynb #c510c2a4
+# %% ../nbs/22_dashboard.ipynb #0701c6d9
 def is_loopback(host: str) -> bool:
     "True for localhost and loopback addresses (127.0.0.0/8, ::1)."
     if host == "localhost":
@@ -434,13 +439,14 @@ def is_loopback(host: str) -> bool:
 
 
 def voila_command(port: int, host: str = "127.0.0.1", token: str | None = None, cull_idle_s: int = 600,
-                  config_dir: str | None = None, notebook=TEMPLATE) -> list[str]:
+                  config_dir: str | None = None, notebook=TEMPLATE, freq: str = "auto") -> list[str]:
     "The Voila command serving the dashboard; refuses a non-loopback host without a token."
     if not is_loopback(host) and not token:
         raise DashboardError(f"--host {host}: listening beyond loopback needs --token (Voila has no authentication "
                              "by default); or use --host 127.0.0.1")
     if token is not None and len(token) < 16:
         raise DashboardError("--token: use at least 16 characters (e.g. python -c 'import secrets; print(secrets.token_urlsafe())')")
+    check_freq(freq)
     if not int(cull_idle_s) >= 1:
         raise DashboardError(f"cull_idle_s: {cull_idle_s} must be at least 1 second")
     cmd = [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={int(port)}", f"--Voila.ip={host}",
@@ -475,7 +481,7 @@ def serve(port: int = 8866, host: str = "127.0.0.1", model: str | None = None, s
             p = Path(cfg) / "voila.json"
             p.touch(mode=0o600)
             p.write_text(json.dumps({"Voila": {"token": token}}))
-        cmd = voila_command(port, host, token, cull_idle_s, config_dir=cfg)
+        cmd = voila_command(port, host, token, cull_idle_s, config_dir=cfg, freq=freq)
         proc = subprocess.Popen(cmd, env=env)
         stop = lambda sig, frame: proc.send_signal(signal.SIGTERM)
         old = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGHUP)}
@@ -488,7 +494,7 @@ def serve(port: int = 8866, host: str = "127.0.0.1", model: str | None = None, s
             for s, h in old.items():
                 signal.signal(s, h)
 
-# %% ../nbs/22_dashboard.ipynb #bd3157e8
+# %% ../nbs/22_dashboard.ipynb #4ef8a707
 def _params(nb, **values) -> None:
     "Replace the notebook's parameters cell with `values` (as Python literals)."
     cell = next((c for c in nb.cells if "parameters" in c.metadata.get("tags", [])), None)
@@ -509,6 +515,7 @@ def export_static(out, model: str | None = None, store=None, freq: str = "auto",
     from nbconvert import HTMLExporter
 
     out = Path(out)
+    check_freq(freq)
     if out.suffix.lower() not in (".html", ".htm"):
         raise DashboardError(f"--static {out}: the snapshot is an HTML file (name it *.html)")
     if not out.parent.is_dir():

@@ -288,3 +288,45 @@ def test_beyond_loopback_without_a_token_is_refused(tmp_path):
     r = subprocess.run([MLBENCH, "dashboard", "--host", "0.0.0.0", "--token", "short"], capture_output=True, text=True,
                        timeout=60, cwd=tmp_path)
     assert r.returncode == 2 and "16 characters" in r.stderr
+
+
+def _kernels(pid: int) -> list[int]:
+    out = []
+    for p in _descendants(pid):
+        try:
+            if b"ipykernel" in Path(f"/proc/{p}/cmdline").read_bytes() and _alive(p):
+                out.append(p)
+        except OSError:
+            pass
+    return out
+
+
+def test_idle_viewer_kernels_are_culled(browser, tmp_path):
+    "Voila starts a kernel per viewer; `--cull-idle 2` shuts an idle one down even while its page stays open."
+    (tmp_path / "empty").mkdir()
+    port = _free_port()
+    log = open(tmp_path / "dashboard.log", "w+")
+    proc = subprocess.Popen([MLBENCH, "dashboard", "--port", str(port), "--store", str(tmp_path / "empty"),
+                             "--cull-idle", "2"], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        page = browser.new_page()
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "the dashboard did not start"
+                time.sleep(0.3)
+        page.goto(f"http://127.0.0.1:{port}/", timeout=120_000)
+        page.wait_for_selector("[data-state=empty]", timeout=120_000)
+        assert "No traffic yet" in page.inner_text("[data-state=empty]")
+        assert len(_kernels(proc.pid)) == 1
+        deadline = time.monotonic() + 30
+        while _kernels(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        log.seek(0)
+        assert not _kernels(proc.pid), f"the idle kernel was not culled within 30 s:\n{log.read()[-2000:]}"
+        page.close()
+    finally:
+        assert not _stop(proc)
