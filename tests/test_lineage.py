@@ -240,3 +240,34 @@ def test_pipeline_view_follows_a_run_live(proj):
     assert late.state["slow"]["status"] == "SUCCEEDED" and late.run_id is not None
     with pytest.raises(TypeError, match="expected a Pipeline"):
         PipelineView(str(proj / "p.yaml"))
+
+
+def test_killed_runner_records_nothing_half_done_and_resume_records_once(proj):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (proj / "p.yaml").write_text("steps:\n  a: {notebook: ok.ipynb, outputs: [result.json]}\n"
+                                 "  slow: {notebook: records_then_sleeps.ipynb, outputs: [m.txt], depends_on: [a]}\n")
+    proc = subprocess.Popen([sys.executable, "-c", f"from mlbench.pipeline import run; run({str(proj / 'p.yaml')!r})"],
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and not any(f.stat().st_size for f in (proj / "runs").glob("*/.kernel-*.record.jsonl")):
+            time.sleep(0.1)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    (run_dir,) = [d for d in (proj / "runs").iterdir() if d.is_dir()]
+    assert list(run_dir.glob(".kernel-*.record.jsonl")), "the step never recorded before the kill"
+    assert not (run_dir / "slow").exists()
+    with pytest.raises(LineageError):  # recorded in a step that never finished: not in the ledger
+        model_lineage("slow:1", root=proj / "runs")
+    r = run(proj / "p.yaml", params={"seconds": 0}, resume=run_dir.name)
+    assert r.ok and r["slow"].artifacts == [("model", "slow:1", None)]
+    assert not list(run_dir.glob(".kernel-*")) and not list(run_dir.glob(".*partial*"))
+    assert model_lineage("slow:1", root=proj / "runs").run_id == run_dir.name
+    led = Ledger(proj / "runs" / "lineage.sqlite")
+    assert led.query("select count(*) as n from artifacts where value = 'slow:1'") == [{"n": 1}]
