@@ -471,7 +471,7 @@ class _Kernels:
         box["stderr"].unlink(missing_ok=True)
         box["record"].unlink(missing_ok=True)
 
-# %% ../nbs/20_pipeline.ipynb #158991b0
+# %% ../nbs/20_pipeline.ipynb #8709371f
 @dataclass
 class StepResult:
     "What happened to one step of a run."
@@ -718,7 +718,11 @@ class RunHandle:
         with self._lock:  # subscribers see every event once, in order
             self.events.append(ev)
             for f in self._subs:
-                f(ev)
+                try:
+                    f(ev)
+                except Exception as e:  # noqa: BLE001 - one broken view must not blind the others
+                    warnings.warn(f"pipeline event subscriber failed: {type(e).__name__}: {e}", RuntimeWarning,
+                                  stacklevel=2)
 
     def subscribe(self, callback) -> RunHandle:
         "Call `callback` with every event so far, then with each new one."
