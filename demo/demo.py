@@ -58,7 +58,7 @@ def run_pipeline(out: Path, args) -> dict:
     from mlbench import pipeline
     from mlbench.cli import init_pipeline
 
-    spec = init_pipeline("flights", out / "pipeline")
+    spec = init_pipeline("flights", out / "pipeline", force=True)  # the demo restores the reference steps
     params = {"rows": args.rows, "n_trials": args.n_trials, "promote": True}
     if not args.golden:  # only what differs from the notebook's default, so `mlbench run` hits the same cache
         params["golden"] = False
