@@ -468,7 +468,7 @@ def windows(model: str | None = None,  # a model name in the store; None: every 
     out.attrs["warnings"] = warnings
     return out
 
-# %% ../nbs/21_monitor.ipynb #7d03eef4
+# %% ../nbs/21_monitor.ipynb #2f3fa5cf
 DRIFT_COLUMNS = ["model", "window", "window_end", "tag", "column", "kind", "test", "statistic", "p_value",
                  "p_adjusted", "effect", "effect_size", "threshold", "drifted", "rule", "n"]
 
@@ -518,6 +518,7 @@ def _profiles(st, model, start, end, td, warnings) -> dict:
         return acc
     now = time.time()
     hours = times.dt.floor("1h")
+    whole_days = td % pd.Timedelta("1D") == pd.Timedelta(0)
     for day, of_day in hours.groupby(hours.dt.strftime("%Y%m%d")):
         by_hour = {h: list(ks.index) for h, ks in of_day.groupby(of_day)}
         sealed = {h for h in by_hour if (h + HOUR).timestamp() + SEAL_S <= now}
@@ -525,8 +526,16 @@ def _profiles(st, model, start, end, td, warnings) -> dict:
             roll = json.loads(st.get(model, ROLLUP, f"profiles-{day}.json")) if sealed else {}
         except Exception:
             roll = {}
-        hours_r = roll.get("hours", {}) if isinstance(roll, dict) else {}
+        roll = roll if isinstance(roll, dict) else {}
+        # windows of whole days over a day read with no start/end inside it: the day's own merged profiles
+        day_sig = _sig(listing, list(of_day.index)) if whole_days and len(sealed) == len(by_hour) else None
+        if day_sig is not None and (roll.get("day") or {}).get("sig") == day_sig:
+            warnings.extend(roll["day"].get("skipped", []))
+            _merge_into(acc, min(by_hour).floor(td), {t: Profile.from_dict(d) for t, d in roll["day"]["profiles"].items()})
+            continue
+        hours_r = roll.get("hours", {})
         new, changed = {}, False
+        whole: dict = {}
         for h, ks in by_hour.items():
             r = hours_r.get(str(h))
             if h in sealed and r is not None and r.get("sig") == _sig(listing, ks):
@@ -545,9 +554,16 @@ def _profiles(st, model, start, end, td, warnings) -> dict:
                                    "profiles": {t: p.to_dict() for t, p in profs.items()}}
                     changed = True
             _merge_into(acc, h.floor(td), profs)
+            for t, p in profs.items():
+                whole[t] = p if t not in whole else whole[t].merge(p)
+        out = {"hours": new}
+        if day_sig is not None:
+            out["day"] = {"sig": day_sig, "skipped": [x for r in new.values() for x in r.get("skipped", [])],
+                          "profiles": {t: p.to_dict() for t, p in whole.items()}}
+            changed = True
         if changed:
             try:
-                st.put(model, ROLLUP, f"profiles-{day}.json", json.dumps({"hours": new}, allow_nan=True).encode())
+                st.put(model, ROLLUP, f"profiles-{day}.json", json.dumps(out, allow_nan=True).encode())
             except Exception as e:
                 warnings.append(f"{model}/{ROLLUP}: profile rollup of {day} not written ({type(e).__name__}: {str(e)[:120]})")
     return acc
