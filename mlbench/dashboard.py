@@ -32,12 +32,12 @@ class DashboardError(MlbenchError):
     "The dashboard cannot start: a bad host, token, window length or output path."
 
 # %% auto #0
-__all__ = ['TEMPLATE', 'FREQS', 'MAX_WINDOWS', 'DashboardError', 'auto_freq', 'check_freq', 'ModelData', 'load', 'traffic_figure',
-           'latency_figure', 'prediction_figure', 'performance_figure', 'drift_score', 'drift_figure', 'most_drifted',
-           'overlay_figure', 'plotly_js', 'chart', 'empty_html', 'sections', 'header', 'page', 'Dashboard', 'show',
-           'is_loopback', 'voila_command', 'serve', 'export_static']
+__all__ = ['TEMPLATE', 'FREQS', 'MAX_WINDOWS', 'DashboardError', 'auto_freq', 'check_freq', 'ModelData', 'load', 'load_drift',
+           'traffic_figure', 'latency_figure', 'prediction_figure', 'performance_figure', 'drift_score', 'drift_figure',
+           'most_drifted', 'overlay_figure', 'plotly_js', 'chart', 'empty_html', 'sections', 'header', 'page',
+           'Dashboard', 'show', 'is_loopback', 'voila_command', 'serve', 'export_static']
 
-# %% ../nbs/22_dashboard.ipynb #a73f1143
+# %% ../nbs/22_dashboard.ipynb #49cf27b7
 def _store(store):
     return store or os.environ.get("MLBENCH_MONITOR") or None
 
@@ -81,8 +81,8 @@ class ModelData:
     errors: dict = field(default_factory=dict)  # part -> why it could not be read
 
 
-def load(model: str, store=None, freq: str = "auto") -> ModelData:
-    "Windows, drift over time and alert history of `model`, each part read on its own."
+def load(model: str, store=None, freq: str = "auto", drift: bool = True) -> ModelData:
+    "Windows, alert history and (unless `drift=False`, see `load_drift`) drift over time of `model`, each read on its own."
     from mlbench import monitor
 
     store = _store(store)
@@ -94,16 +94,23 @@ def load(model: str, store=None, freq: str = "auto") -> ModelData:
         d.warnings += d.windows.attrs.get("warnings", [])
     except Exception as e:
         d.errors["windows"] = f"{type(e).__name__}: {e}"
-    if len(d.windows):
-        try:
-            d.drift = monitor.drift_over_time(model, freq=freq, store=store)
-            d.warnings += [w for w in d.drift.attrs.get("warnings", []) if w not in d.warnings]
-        except Exception as e:
-            d.errors["drift"] = f"{type(e).__name__}: {e}"
     try:
         d.alerts = monitor.alerts(model=model, store=store)
     except Exception as e:
         d.errors["alerts"] = f"{type(e).__name__}: {e}"
+    return load_drift(d, store) if drift else d
+
+
+def load_drift(d: ModelData, store=None) -> ModelData:
+    "Add drift over time to `d` (the slowest part: the live page draws the rest first)."
+    from mlbench import monitor
+
+    if len(d.windows):
+        try:
+            d.drift = monitor.drift_over_time(d.model, freq=d.freq, store=_store(store))
+            d.warnings += [w for w in d.drift.attrs.get("warnings", []) if w not in d.warnings]
+        except Exception as e:
+            d.errors["drift"] = f"{type(e).__name__}: {e}"
     return d
 
 # %% ../nbs/22_dashboard.ipynb #db929b74
@@ -231,7 +238,7 @@ def overlay_figure(dist: dict, window_label: str = "window", bins: int = 30):
         f.update_layout(barmode="group", yaxis=dict(title="share"))
     return f
 
-# %% ../nbs/22_dashboard.ipynb #05dac86f
+# %% ../nbs/22_dashboard.ipynb #9166132f
 _CSS = """<style>
 .mb-dash{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;font-size:13px;color:#1f2328}
 .mb-dash h2{font-size:17px;margin:10px 0 4px} .mb-dash h3{font-size:14px;margin:12px 0 4px}
@@ -315,14 +322,15 @@ def header(d: ModelData) -> str:
             f"{html.escape(d.freq)} · {span} · {int(w['requests'].sum()) if len(w) else 0:,} requests</div>")
 
 
-def page(d: ModelData) -> str:
-    "One model's dashboard as HTML (plotly.js not included)."
+def page(d: ModelData, drift: bool = True) -> str:
+    "One model's dashboard as HTML (plotly.js not included); `drift=False` leaves the drift heatmap out."
     s = sections(d)
     grid = "".join(s[k] for k in ("traffic", "latency", "predictions", "performance") if k in s)
+    rest = ("drift", "validation", "alerts", "notes") if drift else ("validation", "alerts", "notes")
     return (f"{_CSS}<div class='mb-dash' data-model='{html.escape(d.model)}'>{header(d)}<div class='mb-grid'>{grid}</div>"
-            + "".join(s.get(k, "") for k in ("drift", "validation", "alerts", "notes")) + "</div>")
+            + "".join(s.get(k, "") for k in rest) + "</div>")
 
-# %% ../nbs/22_dashboard.ipynb #6e87fef1
+# %% ../nbs/22_dashboard.ipynb #26884f7a
 class Dashboard:
     "Model picker, window length, the charts of `page`, and a drift drill-down; `.widget` is what to display."
 
@@ -342,13 +350,13 @@ class Dashboard:
         self.freq = W.Dropdown(options=["auto", *FREQS], value=freq if freq in FREQS else "auto", description="Window")
         self.feature = W.Dropdown(options=[], description="Feature")
         self.window = W.Dropdown(options=[], description="Window")
-        self.main, self.drill = W.Output(), W.Output()
+        self.main, self.drift, self.drill = W.Output(), W.Output(), W.Output()
         self.data: ModelData | None = None
         self._busy = False
         controls = W.HBox([self.picker, self.freq])
         drill = W.VBox([W.HTML("<b>Drill down</b>: one feature in one window against the training reference"),
                         W.HBox([self.feature, self.window]), self.drill])
-        self.widget = W.VBox([controls, self.main, drill]) if self.models else W.VBox([self.main])
+        self.widget = W.VBox([controls, self.main, self.drift, drill]) if self.models else W.VBox([self.main])
         self.picker.observe(self._redraw, "value")
         self.freq.observe(self._redraw, "value")
         self.feature.observe(self._drill, "value")
@@ -358,7 +366,7 @@ class Dashboard:
     def _show(self, out, content: str) -> None:
         from IPython.display import HTML, display
 
-        self.html["main" if out is self.main else "drill"] = content
+        self.html["main" if out is self.main else "drift" if out is self.drift else "drill"] = content
         out.clear_output(wait=True)
         with out:
             display(HTML(content))
@@ -372,8 +380,12 @@ class Dashboard:
             return
         if self.picker.value not in self.models or self.freq.value not in ("auto", *FREQS):
             return  # only values this widget offered are used
-        self.data = d = load(self.picker.value, self.store, self.freq.value)
-        self._show(self.main, page(d))
+        self._show(self.drill, "")
+        self._show(self.drift, f"{_CSS}<div class='mb-dash'><div class='mb-note'>computing drift…</div></div>")
+        self.data = d = load(self.picker.value, self.store, self.freq.value, drift=False)
+        self._show(self.main, page(d, drift=False))  # the charts first; drift is the slow part
+        load_drift(d, self.store)
+        self._show(self.drift, f"{_CSS}<div class='mb-dash'>{sections(d).get('drift', '')}</div>")
         feats = sorted(d.drift["column"].unique().tolist()) if d.drift is not None and len(d.drift) else []
         wins = [t.isoformat() for t in d.windows["window"]] if len(d.windows) else []
         self._busy = True  # the drill-down redraws once, after both pickers changed
