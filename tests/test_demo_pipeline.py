@@ -135,17 +135,21 @@ print(json.dumps({{"ok": r.ok, "hits": {{x.step: x.cache_hit for x in r.steps}},
     assert got["hits"] == {step: True for step in STEPS}
 
 
-def test_broken_data_stops_the_pipeline(demo):
-    "A window below the data contract (here: fewer rows than required) fails profile_validate; nothing after it runs."
+@pytest.mark.parametrize("extra, why", [
+    ({"min_rows": ROWS + 1}, "fewer than min_rows"),  # a window too small for the contract
+    ({"eval_month": 8}, "carrier: allowed failed (unexpected: 'OO')"),  # August brings a carrier training never saw
+], ids=["too-few-rows", "unseen-carrier"])
+def test_broken_data_stops_the_pipeline(demo, extra, why):
+    "Evaluation data that break the training suite fail profile_validate, naming the check; nothing after it runs."
     out, env, _, _ = demo
+    params = {"rows": ROWS, "n_trials": TRIALS, "promote": True, **extra}
     got = _py(f"""
 import json
 from mlbench import pipeline
-r = pipeline.run({str(out / 'pipeline' / 'pipeline.yaml')!r}, params={{"rows": {ROWS}, "n_trials": {TRIALS},
-                 "promote": True, "min_rows": {ROWS + 1}}})
+r = pipeline.run({str(out / 'pipeline' / 'pipeline.yaml')!r}, params={params!r})
 print(json.dumps({{"failed": r.failed_step, "status": {{x.step: x.status for x in r.steps}},
                   "message": r["profile_validate"].message}}))
 """, env)
     assert got["failed"] == "profile_validate"
-    assert "fewer than min_rows" in got["message"]
+    assert why in got["message"], got["message"]
     assert {got["status"][k] for k in ("tune", "evaluate", "package", "gate", "promote")} == {"NOT_RUN"}
