@@ -468,7 +468,7 @@ def windows(model: str | None = None,  # a model name in the store; None: every 
     out.attrs["warnings"] = warnings
     return out
 
-# %% ../nbs/21_monitor.ipynb #2f3fa5cf
+# %% ../nbs/21_monitor.ipynb #50577371
 DRIFT_COLUMNS = ["model", "window", "window_end", "tag", "column", "kind", "test", "statistic", "p_value",
                  "p_adjusted", "effect", "effect_size", "threshold", "drifted", "rule", "n"]
 
@@ -504,7 +504,7 @@ def _merge_into(acc: dict, w, profs: dict) -> None:
 
 
 def _profiles(st, model, start, end, td, warnings) -> dict:
-    "{(window start, tag): merged Profile}: sealed hours from the day rollups, the rest from the minutes."
+    "{(window start, tag): merged Profile}: sealed hours (or blocks of hours) from the day rollups, the rest from the minutes."
     listing = _listing(st, model)
     times = _times(listing, warnings, model)
     if start is not None:
@@ -518,54 +518,70 @@ def _profiles(st, model, start, end, td, warnings) -> dict:
         return acc
     now = time.time()
     hours = times.dt.floor("1h")
-    whole_days = td % pd.Timedelta("1D") == pd.Timedelta(0)
-    for day, of_day in hours.groupby(hours.dt.strftime("%Y%m%d")):
+    day = pd.Timedelta("1D")
+    # windows that tile a day (6h, 1d, 7d, ...): each day also keeps its blocks merged (block = min(window, day))
+    block = min(td, day) if (day % td == pd.Timedelta(0) or td % day == pd.Timedelta(0)) and td > HOUR else None
+    bkey = None if block is None else str(int(block.total_seconds()))
+    for dkey, of_day in hours.groupby(hours.dt.strftime("%Y%m%d")):
         by_hour = {h: list(ks.index) for h, ks in of_day.groupby(of_day)}
         sealed = {h for h in by_hour if (h + HOUR).timestamp() + SEAL_S <= now}
         try:
-            roll = json.loads(st.get(model, ROLLUP, f"profiles-{day}.json")) if sealed else {}
+            roll = json.loads(st.get(model, ROLLUP, f"profiles-{dkey}.json")) if sealed else {}
         except Exception:
             roll = {}
         roll = roll if isinstance(roll, dict) else {}
-        # windows of whole days over a day read with no start/end inside it: the day's own merged profiles
-        day_sig = _sig(listing, list(of_day.index)) if whole_days and len(sealed) == len(by_hour) else None
-        if day_sig is not None and (roll.get("day") or {}).get("sig") == day_sig:
-            warnings.extend(roll["day"].get("skipped", []))
-            _merge_into(acc, min(by_hour).floor(td), {t: Profile.from_dict(d) for t, d in roll["day"]["profiles"].items()})
-            continue
         hours_r = roll.get("hours", {})
-        new, changed = {}, False
-        whole: dict = {}
-        for h, ks in by_hour.items():
-            r = hours_r.get(str(h))
-            if h in sealed and r is not None and r.get("sig") == _sig(listing, ks):
+        blocks_r = roll.get("blocks", {}).get(bkey, {}) if bkey else {}
+        groups: dict = {}
+        for h in by_hour:
+            groups.setdefault(h.floor(block) if block is not None else h, []).append(h)
+        new, new_blocks, changed = {}, {}, False
+        for b, hs in groups.items():
+            whole_sealed = block is not None and all(h in sealed for h in hs)
+            bsig = _sig(listing, [k for h in hs for k in by_hour[h]]) if whole_sealed else None
+            r = blocks_r.get(str(b))
+            if bsig is not None and r is not None and r.get("sig") == bsig:
                 warnings.extend(r.get("skipped", []))
-                profs = {t: Profile.from_dict(d) for t, d in r["profiles"].items()}
-                new[str(h)] = r
-            else:
-                skipped: list[str] = []
-                profs: dict = {}
-                for k in ks:
-                    for t, p in _minute_profiles(st, model, k, listing[k], skipped).items():
-                        profs[t] = p if t not in profs else profs[t].merge(p)
+                _merge_into(acc, b.floor(td), {t: Profile.from_dict(d) for t, d in r["profiles"].items()})
+                new_blocks[str(b)] = r
+                new.update({str(h): hours_r[str(h)] for h in hs if str(h) in hours_r})
+                continue
+            whole: dict = {}
+            skipped_b: list[str] = []
+            for h in hs:
+                ks = by_hour[h]
+                r = hours_r.get(str(h))
+                if h in sealed and r is not None and r.get("sig") == _sig(listing, ks):
+                    skipped = r.get("skipped", [])
+                    profs = {t: Profile.from_dict(d) for t, d in r["profiles"].items()}
+                    new[str(h)] = r
+                else:
+                    skipped = []
+                    profs = {}
+                    for k in ks:
+                        for t, p in _minute_profiles(st, model, k, listing[k], skipped).items():
+                            profs[t] = p if t not in profs else profs[t].merge(p)
+                    if h in sealed:
+                        new[str(h)] = {"sig": _sig(listing, ks), "skipped": skipped,
+                                       "profiles": {t: p.to_dict() for t, p in profs.items()}}
+                        changed = True
                 warnings.extend(skipped)
-                if h in sealed:
-                    new[str(h)] = {"sig": _sig(listing, ks), "skipped": skipped,
-                                   "profiles": {t: p.to_dict() for t, p in profs.items()}}
-                    changed = True
-            _merge_into(acc, h.floor(td), profs)
-            for t, p in profs.items():
-                whole[t] = p if t not in whole else whole[t].merge(p)
-        out = {"hours": new}
-        if day_sig is not None:
-            out["day"] = {"sig": day_sig, "skipped": [x for r in new.values() for x in r.get("skipped", [])],
-                          "profiles": {t: p.to_dict() for t, p in whole.items()}}
-            changed = True
+                skipped_b += skipped
+                _merge_into(acc, h.floor(td), profs)
+                for t, p in profs.items():
+                    whole[t] = p if t not in whole else whole[t].merge(p)
+            if bsig is not None:
+                new_blocks[str(b)] = {"sig": bsig, "skipped": skipped_b,
+                                      "profiles": {t: p.to_dict() for t, p in whole.items()}}
+                changed = True
         if changed:
+            out = {"hours": {**hours_r, **new}, "blocks": {**roll.get("blocks", {})}}
+            if bkey:
+                out["blocks"][bkey] = {**blocks_r, **new_blocks}
             try:
-                st.put(model, ROLLUP, f"profiles-{day}.json", json.dumps(out, allow_nan=True).encode())
+                st.put(model, ROLLUP, f"profiles-{dkey}.json", json.dumps(out, allow_nan=True).encode())
             except Exception as e:
-                warnings.append(f"{model}/{ROLLUP}: profile rollup of {day} not written ({type(e).__name__}: {str(e)[:120]})")
+                warnings.append(f"{model}/{ROLLUP}: profile rollup of {dkey} not written ({type(e).__name__}: {str(e)[:120]})")
     return acc
 
 
