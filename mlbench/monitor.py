@@ -468,7 +468,7 @@ def windows(model: str | None = None,  # a model name in the store; None: every 
     out.attrs["warnings"] = warnings
     return out
 
-# %% ../nbs/21_monitor.ipynb #50577371
+# %% ../nbs/21_monitor.ipynb #d8b783ce
 DRIFT_COLUMNS = ["model", "window", "window_end", "tag", "column", "kind", "test", "statistic", "p_value",
                  "p_adjusted", "effect", "effect_size", "threshold", "drifted", "rule", "n"]
 
@@ -525,17 +525,26 @@ def _profiles(st, model, start, end, td, warnings) -> dict:
     for dkey, of_day in hours.groupby(hours.dt.strftime("%Y%m%d")):
         by_hour = {h: list(ks.index) for h, ks in of_day.groupby(of_day)}
         sealed = {h for h in by_hour if (h + HOUR).timestamp() + SEAL_S <= now}
-        try:
-            roll = json.loads(st.get(model, ROLLUP, f"profiles-{dkey}.json")) if sealed else {}
-        except Exception:
-            roll = {}
-        roll = roll if isinstance(roll, dict) else {}
-        hours_r = roll.get("hours", {})
-        blocks_r = roll.get("blocks", {}).get(bkey, {}) if bkey else {}
+        def read(name):
+            try:
+                d = json.loads(st.get(model, ROLLUP, name)) if sealed else {}
+            except Exception:
+                d = {}
+            return d if isinstance(d, dict) else {}
+
+        hours_box: list = []  # the hours file is read only when a block is not in the blocks file
+
+        def hours_of():
+            if not hours_box:
+                hours_box.append(read(f"profiles-{dkey}.json").get("hours", {}))
+            return hours_box[0]
+
+        blocks_r = read(f"blocks{bkey}-{dkey}.json") if bkey else {}
+        hours_changed = False
         groups: dict = {}
         for h in by_hour:
             groups.setdefault(h.floor(block) if block is not None else h, []).append(h)
-        new, new_blocks, changed = {}, {}, False
+        new, new_blocks, changed = {}, {}, False  # changed: new blocks
         for b, hs in groups.items():
             whole_sealed = block is not None and all(h in sealed for h in hs)
             bsig = _sig(listing, [k for h in hs for k in by_hour[h]]) if whole_sealed else None
@@ -544,8 +553,8 @@ def _profiles(st, model, start, end, td, warnings) -> dict:
                 warnings.extend(r.get("skipped", []))
                 _merge_into(acc, b.floor(td), {t: Profile.from_dict(d) for t, d in r["profiles"].items()})
                 new_blocks[str(b)] = r
-                new.update({str(h): hours_r[str(h)] for h in hs if str(h) in hours_r})
                 continue
+            hours_r = hours_of()
             whole: dict = {}
             skipped_b: list[str] = []
             for h in hs:
@@ -564,7 +573,7 @@ def _profiles(st, model, start, end, td, warnings) -> dict:
                     if h in sealed:
                         new[str(h)] = {"sig": _sig(listing, ks), "skipped": skipped,
                                        "profiles": {t: p.to_dict() for t, p in profs.items()}}
-                        changed = True
+                        hours_changed = True
                 warnings.extend(skipped)
                 skipped_b += skipped
                 _merge_into(acc, h.floor(td), profs)
@@ -574,14 +583,14 @@ def _profiles(st, model, start, end, td, warnings) -> dict:
                 new_blocks[str(b)] = {"sig": bsig, "skipped": skipped_b,
                                       "profiles": {t: p.to_dict() for t, p in whole.items()}}
                 changed = True
-        if changed:
-            out = {"hours": {**hours_r, **new}, "blocks": {**roll.get("blocks", {})}}
-            if bkey:
-                out["blocks"][bkey] = {**blocks_r, **new_blocks}
-            try:
-                st.put(model, ROLLUP, f"profiles-{dkey}.json", json.dumps(out, allow_nan=True).encode())
-            except Exception as e:
-                warnings.append(f"{model}/{ROLLUP}: profile rollup of {dkey} not written ({type(e).__name__}: {str(e)[:120]})")
+        try:  # best effort, as for the other rollups
+            if hours_changed:
+                st.put(model, ROLLUP, f"profiles-{dkey}.json",
+                       json.dumps({"hours": {**hours_of(), **new}}, allow_nan=True).encode())
+            if changed:
+                st.put(model, ROLLUP, f"blocks{bkey}-{dkey}.json", json.dumps({**blocks_r, **new_blocks}, allow_nan=True).encode())
+        except Exception as e:
+            warnings.append(f"{model}/{ROLLUP}: profile rollup of {dkey} not written ({type(e).__name__}: {str(e)[:120]})")
     return acc
 
 
