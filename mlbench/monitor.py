@@ -898,25 +898,25 @@ def alerts(model: str | None = None, store=None, rule: str | None = None, since=
     out["evidence"] = [json.loads(e) if e else None for e in out["evidence"]]
     return out
 
-# %% ../nbs/21_monitor.ipynb #8530af1c
+# %% ../nbs/21_monitor.ipynb #ddaad7a6
 class _Context:
     def __init__(self, st):
         self.st, self._w, self._d, self._m = st, {}, {}, {}
         self.warnings: list[str] = []
 
+    def _read(self, cache: dict, read, model, freq):
+        "`read(model, freq)` once per check, its warnings collected."
+        if (model, freq) not in cache:
+            frame = read(model, freq=freq, store=self.st)
+            self.warnings += frame.attrs.get("warnings", [])
+            cache[(model, freq)] = frame
+        return cache[(model, freq)]
+
     def windows(self, model, freq):
-        if (model, freq) not in self._w:
-            w = windows(model, freq=freq, store=self.st)
-            self.warnings += w.attrs.get("warnings", [])
-            self._w[(model, freq)] = w
-        return self._w[(model, freq)]
+        return self._read(self._w, windows, model, freq)
 
     def drift(self, model, freq):
-        if (model, freq) not in self._d:
-            d = drift_over_time(model, freq=freq, store=self.st)
-            self.warnings += d.attrs.get("warnings", [])
-            self._d[(model, freq)] = d
-        return self._d[(model, freq)]
+        return self._read(self._d, drift_over_time, model, freq)
 
     def packaged_metric(self, tag, name):
         if tag is None:
