@@ -224,6 +224,39 @@ def test_live_dashboard_draws_the_stores_windows_and_follows_the_model_picker(st
     page.close()
 
 
+def _local(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    u = urlsplit(url)
+    return u.scheme in ("data", "blob", "about") or u.hostname in ("127.0.0.1", "localhost", "::1")
+
+
+def test_live_dashboard_fetches_nothing_beyond_loopback(store, live, browser):
+    "No CDN: every request the live page makes (scripts, styles, fonts, websockets) goes to the dashboard itself."
+    from plotly.offline import get_plotlyjs
+
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    outside, seen = [], []
+    page.route("**/*", lambda route: (seen.append(route.request.url), route.continue_() if _local(route.request.url)
+                                      else (outside.append(route.request.url), route.abort())))
+    page.on("request", lambda r: None if _local(r.url) else outside.append(r.url))
+    page.on("websocket", lambda ws: None if _local(ws.url) else outside.append(ws.url))
+    page.goto(f"{live['url']}/?token={TOKEN}", timeout=120_000)
+    page.wait_for_selector("[data-model=dash-a] [data-chart=traffic] .js-plotly-plot", timeout=120_000)
+    page.wait_for_selector("[data-chart=drift] .js-plotly-plot", timeout=60_000)
+    page.wait_for_selector("[data-chart=overlay] .js-plotly-plot", timeout=60_000)
+    page.wait_for_load_state("networkidle")
+    assert sorted(set(outside)) == [], "requests beyond loopback"
+    assert any("/voila/static/" in u for u in seen)  # the route saw the page's own requests
+    assert len(_charts(page)) >= 6  # traffic, latency, predictions, performance, drift, overlay all drew
+    # the served page names no CDN except inside the inlined plotly.js (map tiles and topojson it never loads here)
+    served = httpx.get(f"{live['url']}/?token={TOKEN}", timeout=120).text
+    assert "fontawesome-free" not in served and "mermaid" not in served
+    assert served.count("cdn.") == get_plotlyjs().count("cdn."), [m.start() for m in re.finditer(r"cdn\.", served)]
+    assert not re.findall(r"<(?:script|link)[^>]*(?:src|href)=[\"']?(?:https?:)?//", served, re.I)
+    page.close()
+
+
 # --- the kernel-free snapshot -------------------------------------------------------------------
 def _static(args, cwd) -> subprocess.CompletedProcess:
     return subprocess.run([MLBENCH, "dashboard", *map(str, args)], capture_output=True, text=True, timeout=180, cwd=cwd)
