@@ -554,7 +554,7 @@ def summary(self: ColumnProfile) -> dict:
         len_min=self.len_min, len_mean=self.len_sum / self.non_null if self.non_null and not num else math.nan,
         len_max=self.len_max, tz=self.tz)
 
-# %% ../nbs/03_column.ipynb #5ea98215
+# %% ../nbs/03_column.ipynb #f569331c
 def _b64(a) -> str:
     return b64encode(bytes(a)).decode()
 
@@ -595,10 +595,13 @@ def _col_from_dict(d: dict) -> ColumnProfile:
     if d.get("counts"):
         cp.counts = (np.frombuffer(b64decode(d["counts"][0]), "<f8").astype(np.float64),
                      np.frombuffer(b64decode(d["counts"][1]), "<i8").astype(np.int64))
-    exact = np.frombuffer(b64decode(d["exact"]), "<u8").astype(np.uint64) if d["exact"] is not None else None
-    cp.distinct = Distinct(np.frombuffer(b64decode(d["hll"]), np.uint8).copy(), exact, d.get("distinct_fixed"))
+    hll, ex = d["hll"], d["exact"]  # decoded on first use (drift over stored windows never reads them)
+    cp.distinct = Distinct.lazy(lambda: {
+        "regs": np.frombuffer(b64decode(hll), np.uint8).copy(),
+        "exact": np.frombuffer(b64decode(ex), "<u8").astype(np.uint64) if ex is not None else None},
+        fixed=d.get("distinct_fixed"))
     if "topk" in d:
         t = d["topk"]
-        cp.topk = TopK(pd.Series(t["counts"], index=pd.Index(t["values"], dtype=object), dtype="int64"),
-                       t["error"], t["capacity"])
+        cp.topk = TopK.lazy(lambda: {"counts": pd.Series(t["counts"], index=pd.Index(t["values"], dtype=object),
+                                                         dtype="int64")}, error=t["error"], capacity=t["capacity"])
     return cp

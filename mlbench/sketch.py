@@ -19,7 +19,7 @@ TOPK_CAPACITY = 1024  # counters kept by the frequent-items summary
 
 # %% auto #0
 __all__ = ['EXACT_LIMIT', 'HLL_P', 'TOPK_CAPACITY', 'BLOCK', 'hash_values', 'hash_numbers', 'hll_registers', 'hll_estimate',
-           'dedupe_sorted', 'sorted_union', 'Distinct', 'TopK']
+           'dedupe_sorted', 'sorted_union', 'Lazy', 'Distinct', 'TopK']
 
 # %% ../nbs/02_sketch.ipynb #381edeaa
 BLOCK = 1 << 16  # values per block in the array loops below
@@ -113,9 +113,34 @@ def sorted_union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     "Union of two sorted unique uint64 arrays, sorted."
     return dedupe_sorted(np.sort(np.concatenate([a, b]), kind="stable"))
 
-# %% ../nbs/02_sketch.ipynb #7b8c2cb9
+# %% ../nbs/02_sketch.ipynb #baae5780
+class Lazy:
+    "Mixin: fields that `lazy(thunk, ...)` left out are filled by `thunk()` the first time any is read."
+
+    @classmethod
+    def lazy(cls, thunk, **known):
+        obj = object.__new__(cls)
+        obj.__dict__.update(known, _thunk=thunk)
+        return obj
+
+    def __getattr__(self, name):  # only called for attributes not set
+        thunk = self.__dict__.pop("_thunk", None)
+        if thunk is None or name.startswith("__"):
+            if thunk is not None:
+                self.__dict__["_thunk"] = thunk
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        self.__dict__.update(thunk())
+        return getattr(self, name)
+
+    def __getstate__(self):
+        thunk = self.__dict__.pop("_thunk", None)
+        if thunk is not None:
+            self.__dict__.update(thunk())
+        return dict(self.__dict__)
+
+# %% ../nbs/02_sketch.ipynb #edb4c8e2
 @dataclass
-class Distinct:
+class Distinct(Lazy):
     "Mergeable distinct count: exact hash set while small, HyperLogLog registers always."
     regs: np.ndarray = field(default_factory=lambda: np.zeros(1 << HLL_P, np.uint8))
     exact: np.ndarray | None = field(default_factory=lambda: np.array([], np.uint64))  # sorted unique hashes
@@ -160,9 +185,9 @@ class Distinct:
             return math.nan
         return 0.0 if self.exact is not None else 1.04 / math.sqrt(len(self.regs))
 
-# %% ../nbs/02_sketch.ipynb #411ade3a
+# %% ../nbs/02_sketch.ipynb #61fc31db
 @dataclass
-class TopK:
+class TopK(Lazy):
     "Misra–Gries frequent-items summary; counts are lower bounds, true count <= count + error."
     counts: pd.Series = field(default_factory=lambda: pd.Series([], dtype="int64"))  # value -> count
     error: int = 0  # max undercount of any value; 0 while exact
