@@ -37,8 +37,8 @@ class DashboardError(MlbenchError):
 __all__ = ['TEMPLATE', 'VOILA_ROOT', 'VOILA_TEMPLATE', 'FREQS', 'MAX_WINDOWS', 'DashboardError', 'auto_freq', 'check_freq',
            'ModelData', 'load', 'load_drift', 'traffic_figure', 'latency_figure', 'prediction_figure',
            'performance_figure', 'drift_score', 'drift_figure', 'most_drifted', 'overlay_figure', 'plotly_js', 'chart',
-           'empty_html', 'sections', 'header', 'page', 'Dashboard', 'show', 'is_loopback', 'voila_command', 'voila_env',
-           'serve', 'export_static']
+           'empty_html', 'sections', 'header', 'page', 'click_script', 'clicked_cell', 'Dashboard', 'show',
+           'is_loopback', 'voila_command', 'voila_env', 'serve', 'export_static']
 
 # %% ../nbs/22_dashboard.ipynb #bbbef1a0
 def _store(store):
@@ -240,7 +240,7 @@ def overlay_figure(dist: dict, window_label: str = "window", bins: int = 30):
         f.update_layout(barmode="group", yaxis=dict(title="share"))
     return f
 
-# %% ../nbs/22_dashboard.ipynb #9166132f
+# %% ../nbs/22_dashboard.ipynb #1f4900e8
 _CSS = """<style>
 .mb-dash{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;font-size:13px;color:#1f2328}
 .mb-dash h2{font-size:17px;margin:10px 0 4px} .mb-dash h3{font-size:14px;margin:12px 0 4px}
@@ -259,10 +259,10 @@ def plotly_js() -> str:
             + "\n}).call(window);}</script>")
 
 
-def chart(name: str, fig) -> str:
-    "A figure as HTML (no plotly.js) inside <div data-chart=name>."
+def chart(name: str, fig, post_script: str | None = None) -> str:
+    "A figure as HTML (no plotly.js) inside <div data-chart=name>; `post_script` runs once it is drawn (`{plot_id}`: its div)."
     body = fig.to_html(include_plotlyjs=False, full_html=False, div_id=f"mb-{name}-{uuid.uuid4().hex[:8]}",
-                       config={"displaylogo": False, "responsive": True})
+                       config={"displaylogo": False, "responsive": True}, post_script=post_script)
     return f'<div class="mb-chart" data-chart="{html.escape(name)}">{body}</div>'
 
 
@@ -332,7 +332,32 @@ def page(d: ModelData, drift: bool = True) -> str:
     return (f"{_CSS}<div class='mb-dash' data-model='{html.escape(d.model)}'>{header(d)}<div class='mb-grid'>{grid}</div>"
             + "".join(s.get(k, "") for k in rest) + "</div>")
 
-# %% ../nbs/22_dashboard.ipynb #26884f7a
+# %% ../nbs/22_dashboard.ipynb #e30e10b0
+def click_script(bridge: str) -> str:
+    "JS for a heatmap's `post_script`: on a cell click, send [row, column, n] to the Text widget of class mb-bridge-`bridge`."
+    if not bridge.isalnum():
+        raise DashboardError(f"bridge id {bridge!r}: letters and digits only")
+    return ("var gd=document.getElementById('{plot_id}'),n=0;gd.on('plotly_click',function(ev){"
+            "var p=ev&&ev.points&&ev.points[0],box=document.querySelector('.mb-bridge-" + bridge + " input');"
+            "if(!p||!box||!Array.isArray(p.pointNumber))return;"
+            "box.value=JSON.stringify([p.pointNumber[0],p.pointNumber[1],++n]);"
+            "box.dispatchEvent(new Event('change',{bubbles:true}));});")
+
+
+def clicked_cell(text: str, rows: list, columns: list) -> tuple | None:
+    "(row label, column label) of a bridge message '[row, column, n]' inside the grid, else None; never evaluates `text`."
+    if not isinstance(text, str) or not 0 < len(text) <= 100:
+        return None
+    try:
+        msg = json.loads(text)
+    except ValueError:
+        return None
+    if not (isinstance(msg, list) and len(msg) >= 2 and all(type(i) is int for i in msg[:2])):
+        return None
+    r, c = msg[0], msg[1]
+    return (rows[r], columns[c]) if 0 <= r < len(rows) and 0 <= c < len(columns) else None
+
+# %% ../nbs/22_dashboard.ipynb #b8c2d72a
 class Dashboard:
     "Model picker, window length, the charts of `page`, and a drift drill-down; `.widget` is what to display."
 
@@ -352,17 +377,23 @@ class Dashboard:
         self.freq = W.Dropdown(options=["auto", *FREQS], value=freq if freq in FREQS else "auto", description="Window")
         self.feature = W.Dropdown(options=[], description="Feature")
         self.window = W.Dropdown(options=[], description="Window")
+        self.bridge = uuid.uuid4().hex[:12]  # the heatmap's clicks arrive in this hidden Text (see click_script)
+        self.clicked = W.Text(value="", layout=W.Layout(display="none"))
+        self.clicked.add_class(f"mb-bridge-{self.bridge}")
+        self.cells: tuple = ([], [])  # (features, windows) of the heatmap's rows and columns
         self.main, self.drift, self.drill = W.Output(), W.Output(), W.Output()
         self.data: ModelData | None = None
         self._busy = False
         controls = W.HBox([self.picker, self.freq])
-        drill = W.VBox([W.HTML("<b>Drill down</b>: one feature in one window against the training reference"),
-                        W.HBox([self.feature, self.window]), self.drill])
+        drill = W.VBox([W.HTML("<b>Drill down</b>: one feature in one window against the training reference "
+                               "(pick them, or click a cell of the heatmap)"),
+                        W.HBox([self.feature, self.window]), self.clicked, self.drill])
         self.widget = W.VBox([controls, self.main, self.drift, drill]) if self.models else W.VBox([self.main])
         self.picker.observe(self._redraw, "value")
         self.freq.observe(self._redraw, "value")
         self.feature.observe(self._drill, "value")
         self.window.observe(self._drill, "value")
+        self.clicked.observe(self._cell_clicked, "value")
         self._redraw()
 
     def _show(self, out, content: str) -> None:
@@ -387,7 +418,14 @@ class Dashboard:
         self.data = d = load(self.picker.value, self.store, self.freq.value, drift=False)
         self._show(self.main, page(d, drift=False))  # the charts first; drift is the slow part
         load_drift(d, self.store)
-        self._show(self.drift, f"{_CSS}<div class='mb-dash'>{sections(d).get('drift', '')}</div>")
+        self.cells = ([], [])
+        if d.drift is not None and len(d.drift):  # the heatmap, its clicks sent to self.clicked
+            fig = drift_figure(d.drift)
+            fig.data[0].hovertemplate = fig.data[0].hovertemplate.replace("<extra>", "<br><i>click: drill down</i><extra>")
+            self.cells = (list(fig.data[0].y), list(fig.data[0].x))
+            self._show(self.drift, f"{_CSS}<div class='mb-dash'>{chart('drift', fig, click_script(self.bridge))}</div>")
+        else:
+            self._show(self.drift, f"{_CSS}<div class='mb-dash'>{sections(d).get('drift', '')}</div>")
         feats = sorted(d.drift["column"].unique().tolist()) if d.drift is not None and len(d.drift) else []
         wins = [t.isoformat() for t in d.windows["window"]] if len(d.windows) else []
         self._busy = True  # the drill-down redraws once, after both pickers changed
@@ -397,6 +435,21 @@ class Dashboard:
             top = most_drifted(d.drift) if feats else None
             if top in feats:  # the most drifted feature, in the latest window
                 self.feature.value = top
+        finally:
+            self._busy = False
+        self._drill()
+
+    def _cell_clicked(self, change) -> None:
+        cell = clicked_cell(change["new"], *self.cells)
+        if cell is None:
+            return  # not a cell of the heatmap drawn: ignored
+        feat, win = cell
+        if feat not in self.feature.options or win not in self.window.options:
+            self._show(self.drill, f"<div class='mb-note'>no distribution for {html.escape(feat)} in {html.escape(win)}</div>")
+            return
+        self._busy = True  # one redraw for both pickers
+        try:
+            self.feature.value, self.window.value = feat, win
         finally:
             self._busy = False
         self._drill()
@@ -418,7 +471,7 @@ class Dashboard:
         except Exception as e:  # no traffic or profile in that window, a model no longer in the registry
             self._show(self.drill, f"<div class='mb-error'>{html.escape(f'{type(e).__name__}: {e}')}</div>")
 
-# %% ../nbs/22_dashboard.ipynb #11b6925f
+# %% ../nbs/22_dashboard.ipynb #89170833
 def show(model: str | None = None, store=None, freq: str = "auto", static: bool = False):
     "Display the dashboard in the running notebook (plotly.js first, then the live widgets or the static pages)."
     from IPython.display import HTML, display
@@ -441,7 +494,7 @@ def show(model: str | None = None, store=None, freq: str = "auto", static: bool 
     for m in [model] if model else names:
         display(HTML(page(load(m, store, freq))))
 
-# %% ../nbs/22_dashboard.ipynb #d5267734
+# %% ../nbs/22_dashboard.ipynb #9177f4b8
 def is_loopback(host: str) -> bool:
     "True for localhost and loopback addresses (127.0.0.0/8, ::1)."
     if host == "localhost":
@@ -516,7 +569,7 @@ def serve(port: int = 8866, host: str = "127.0.0.1", model: str | None = None, s
             for s, h in old.items():
                 signal.signal(s, h)
 
-# %% ../nbs/22_dashboard.ipynb #4ef8a707
+# %% ../nbs/22_dashboard.ipynb #c30dfdcf
 def _params(nb, **values) -> None:
     "Replace the notebook's parameters cell with `values` (as Python literals)."
     cell = next((c for c in nb.cells if "parameters" in c.metadata.get("tags", [])), None)

@@ -224,6 +224,47 @@ def test_live_dashboard_draws_the_stores_windows_and_follows_the_model_picker(st
     page.close()
 
 
+def _overlay(page) -> dict:
+    return page.evaluate("() => { const e = document.querySelector('[data-chart=overlay] .js-plotly-plot');"
+                         " return e ? {title: e.layout.title.text, names: e.data.map(t => t.name)} : null; }")
+
+
+def _cell_xy(page, row: int, col: int) -> tuple[float, float]:
+    "Page coordinates of the centre of heatmap cell (row, col), from plotly's own axes."
+    page.locator("[data-chart=drift] .js-plotly-plot").scroll_into_view_if_needed()
+    return tuple(page.evaluate("""([row, col]) => {
+        const gd = document.querySelector('[data-chart=drift] .js-plotly-plot'), t = gd.data[0];
+        const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, r = gd.getBoundingClientRect();
+        return [r.left + xa._offset + xa.l2p(xa.d2l(t.x[col])), r.top + ya._offset + ya.l2p(ya.d2l(t.y[row]))]; }""",
+                               [row, col]))
+
+
+def test_clicking_a_heatmap_cell_drills_down_to_that_feature_and_window(store, live, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    page.goto(f"{live['url']}/?token={TOKEN}", timeout=120_000)
+    page.wait_for_selector("[data-model=dash-a] [data-chart=traffic] .js-plotly-plot", timeout=120_000)
+    page.wait_for_selector("[data-chart=overlay] .js-plotly-plot", timeout=60_000)
+    heat = page.evaluate("() => { const t = document.querySelector('[data-chart=drift] .js-plotly-plot').data[0];"
+                         " return {x: Array.from(t.x), y: Array.from(t.y)}; }")
+    assert heat["y"] == ["cat", "x1", "x2"] and len(heat["x"]) >= 2
+    before = _overlay(page)["title"]
+    assert before.startswith("x1: reference vs ")  # the default: the most drifted feature, latest window
+    for feat, col in (("x2", 0), ("cat", len(heat["x"]) - 1)):  # a cell other than the one shown, then another
+        x, y = _cell_xy(page, heat["y"].index(feat), col)
+        page.mouse.move(x, y)
+        page.wait_for_timeout(150)  # plotly's hover picks the cell; the click uses it
+        page.mouse.click(x, y)
+        want = f"{feat}: reference vs {pd.Timestamp(heat['x'][col]):%Y-%m-%d %H:%M:%S}"
+        page.wait_for_function("t => { const e = document.querySelector('[data-chart=overlay] .js-plotly-plot');"
+                               " return e && e.layout.title.text === t; }", arg=want, timeout=30_000)
+        assert _overlay(page)["names"][0] == "reference"
+        picked = page.evaluate("() => Array.from(document.querySelectorAll('select')).slice(2, 4)"
+                               ".map(s => s.options[s.selectedIndex].textContent)")
+        assert picked == [feat, heat["x"][col]], picked  # the dropdowns follow the click
+    page.screenshot(path=str(tmp_path / "drill-click.png"), full_page=True)
+    page.close()
+
+
 def _local(url: str) -> bool:
     from urllib.parse import urlsplit
 
