@@ -35,10 +35,10 @@ class MonitorError(MlbenchError):
 
 # %% auto #0
 __all__ = ['SEAL_S', 'ROLLUP', 'HOUR', 'COLUMNS', 'DRIFT_COLUMNS', 'METRICS', 'OPS', 'ALERT_COLUMNS', 'MonitorError', 'models',
-           'snapshot', 'cbpe_roc_auc', 'roc_auc', 'windows', 'drift_over_time', 'drift_share', 'distribution', 'Rule',
-           'load_rules', 'alerts', 'CheckResult', 'check']
+           'snapshot', 'minutes', 'cbpe_roc_auc', 'roc_auc', 'windows', 'drift_over_time', 'drift_share',
+           'distribution', 'Rule', 'load_rules', 'alerts', 'CheckResult', 'check']
 
-# %% ../nbs/21_monitor.ipynb #bffaf4f1
+# %% ../nbs/21_monitor.ipynb #41b5936a
 def _open(store):
     st = open_store(store)
     if isinstance(st, DirStore) and not st.root.is_dir():
@@ -95,7 +95,10 @@ _SNAPSHOT: ContextVar[dict | None] = ContextVar("mlbench_monitor_snapshot", defa
 def snapshot():
     """Within the block, each model's minute folders are listed once and that listing is reused by every
     read (`windows`, `drift_over_time`, `check`): one consistent view of the store for several reads, as a
-    dashboard makes. Folders written meanwhile are seen by the next snapshot."""
+    dashboard makes. Folders written meanwhile are seen by the next snapshot. Nested, it is the outer one."""
+    if _SNAPSHOT.get() is not None:
+        yield
+        return
     token = _SNAPSHOT.set({})
     try:
         yield
@@ -117,6 +120,12 @@ def _listing(st, model: str) -> _Listing:
     if key not in snap:
         snap[key] = _Listing(st, model)
     return snap[key]
+
+
+def minutes(model: str, store=None) -> pd.DatetimeIndex:
+    "The start (UTC) of every stored window of `model`, sorted: what a chart's window length is chosen from."
+    st = _open(store)
+    return pd.DatetimeIndex(_times(list(_listing(st, model)), [], model).sort_values())
 
 
 def _times(keys, warnings: list, model: str) -> pd.Series:
