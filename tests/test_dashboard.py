@@ -376,12 +376,14 @@ def _kernels(pid: int) -> list[int]:
 
 
 def test_idle_viewer_kernels_are_culled(browser, tmp_path):
-    "Voila starts a kernel per viewer; `--cull-idle 2` shuts an idle one down even while its page stays open."
+    """Voila starts a kernel per viewer; `--cull-idle 8` shuts an idle one down even while its page stays open.
+    (Not shorter: Voila's server-side run of the notebook does not count as kernel activity, so a cull time
+    shorter than the first render, ~4 s here, can kill the kernel mid-render; seen with 2 s about 1 in 12 loads.)"""
     (tmp_path / "empty").mkdir()
     port = _free_port()
     log = open(tmp_path / "dashboard.log", "w+")
     proc = subprocess.Popen([MLBENCH, "dashboard", "--port", str(port), "--store", str(tmp_path / "empty"),
-                             "--cull-idle", "2"], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                             "--cull-idle", "8"], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         page = browser.new_page()
         deadline = time.monotonic() + 90
@@ -396,11 +398,11 @@ def test_idle_viewer_kernels_are_culled(browser, tmp_path):
         page.wait_for_selector("[data-state=empty]", timeout=120_000)
         assert "No traffic yet" in page.inner_text("[data-state=empty]")
         assert len(_kernels(proc.pid)) == 1
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 40
         while _kernels(proc.pid) and time.monotonic() < deadline:
             time.sleep(0.5)
         log.seek(0)
-        assert not _kernels(proc.pid), f"the idle kernel was not culled within 30 s:\n{log.read()[-2000:]}"
+        assert not _kernels(proc.pid), f"the idle kernel was not culled within 40 s:\n{log.read()[-2000:]}"
         page.close()
     finally:
         assert not _stop(proc)
