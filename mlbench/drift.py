@@ -120,11 +120,10 @@ def _side_profile(cp: ColumnProfile) -> _Side:
         side.values = np.array([])
     return side
 
-# %% ../nbs/10_drift.ipynb #dc0259da
+# %% ../nbs/10_drift.ipynb #e40484df
 def ks(ref: _Side, cur: _Side) -> tuple[float, float]:
     "Two-sample Kolmogorov–Smirnov: (statistic, asymptotic p-value)."
     from scipy.special import kolmogorov
-    from scipy.stats import kstwo
 
     pts = np.concatenate([ref.values, cur.values])  # every point where either CDF jumps
     d = float(np.max(np.abs(ref.cdf(pts) - cur.cdf(pts)))) if len(pts) else 0.0
@@ -132,6 +131,8 @@ def ks(ref: _Side, cur: _Side) -> tuple[float, float]:
     en = n * m / (n + m)
     if en > KS_EXACT_N or ref.sketched or cur.sketched:  # Stephens' corrected limit: within 0.14/sqrt(en) of exact
         return d, float(kolmogorov(d * (math.sqrt(en) + 0.12 + 0.11 / math.sqrt(en))))
+    from scipy.stats import kstwo  # here only: importing scipy.stats costs ~0.5 s, a monitoring page's whole margin
+
     return d, float(kstwo.sf(d, max(1, round(en))))
 
 
