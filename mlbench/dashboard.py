@@ -41,9 +41,14 @@ __all__ = ['TEMPLATE', 'VOILA_ROOT', 'VOILA_TEMPLATE', 'FREQS', 'MAX_WINDOWS', '
            'plotly_js', 'chart', 'empty_html', 'sections', 'header', 'page', 'click_script', 'clicked_cell',
            'Dashboard', 'show', 'is_loopback', 'voila_command', 'voila_env', 'serve', 'export_static']
 
-# %% ../nbs/24_dashboard.ipynb #63927a5c
+# %% ../nbs/24_dashboard.ipynb #9168fa71
 def _store(store):
     return store or os.environ.get("MLBENCH_MONITOR") or None
+
+
+def _td(freq: str) -> pd.Timedelta:
+    "A window length of FREQS as a Timedelta ('1d' spelled as pandas wants: '1D')."
+    return pd.Timedelta(freq[:-1] + "D" if freq.endswith("d") else freq)
 
 
 def auto_freq(model: str, store=None) -> str:
@@ -56,7 +61,7 @@ def auto_freq(model: str, store=None) -> str:
     span = t[-1] - t[0]
     step = pd.Series(t).diff().min() if len(t) > 1 else pd.Timedelta("1min")
     for f in FREQS:
-        td = pd.Timedelta(f)
+        td = _td(f)
         if td >= step and span / td < MAX_WINDOWS:
             return f
     return FREQS[-1]
@@ -67,8 +72,8 @@ def heat_freq(freq: str, windows: pd.DataFrame) -> str:
     if not len(windows):
         return freq
     span = windows["window_end"].max() - windows["window"].min()
-    longer = [f for f in FREQS if pd.Timedelta(f) >= pd.Timedelta(freq)]
-    return next((f for f in longer if span / pd.Timedelta(f) <= MAX_HEAT_WINDOWS), longer[-1] if longer else freq)
+    longer = [f for f in FREQS if _td(f) >= _td(freq)]
+    return next((f for f in longer if span / _td(f) <= MAX_HEAT_WINDOWS), longer[-1] if longer else freq)
 
 
 def check_freq(freq: str) -> str:
