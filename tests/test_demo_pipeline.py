@@ -196,7 +196,8 @@ for month, w in {wins!r}.items():
     proba = next(c for c in lab.columns if c.startswith("__proba__") and c.endswith("1"))
     auc = roc_auc_score(lab["label"].astype(int), lab[proba])
     out[month] = {{"share": len(rep.drifted_columns) / len(rep.tested_columns), "drifted": sorted(rep.drifted_columns),
-                  "auc_drop": packaged_auc - auc, "labels": len(lab)}}
+                  "auc_drop": packaged_auc - auc, "labels": len(lab),
+                  "rows": int(logstore.stats(name, mon, start=start, end=end)["rows"].sum())}}
 print(json.dumps(out))
 """, env)
 
@@ -207,7 +208,8 @@ def test_alert_check_after_each_month_fires_the_drift_rule_as_recomputed(demo):
     ROC-AUC-drop rule likewise; each firing names the drifted features."""
     out, env, s, _ = demo
     ind = _independent(s, env)
-    assert all(v["labels"] == PER_MONTH for v in ind.values()), ind
+    # every row of the judged window got its label (a month usually fits one window; a slow machine may split it)
+    assert all(v["labels"] == v["rows"] > 0 for v in ind.values()), ind
     fired = {}
     for a in s["serving"]["alerts"]:
         fired.setdefault(a["rule"], {})[a["month"]] = a
@@ -250,20 +252,26 @@ def test_dashboard_shows_the_served_months(demo, tmp_path):
     """The dashboard over the demo's store: one heatmap column per served window, the features drifted in the
     later months among its rows, and the alert history holding the demo's firings; `--static` writes it."""
     out, env, s, _ = demo
-    wins = _month_windows(s)
+    name, mon = s["pipeline"]["tag"].split(":")[0], s["serving"]["monitor"]
+    st = logstore.stats(name, mon)
+    wins = sorted(pd.Timestamp(w).tz_localize("UTC") if pd.Timestamp(w).tzinfo is None else pd.Timestamp(w)
+                  for w in st["window"])
     got = _py(f"""
 import json
 from mlbench import dashboard
 d = dashboard.load({s["pipeline"]["tag"].split(":")[0]!r}, store={s["serving"]["monitor"]!r}, freq="{WINDOW_S}s")
 fig = dashboard.drift_figure(d.drift)
 html = dashboard.page(d)
-print(json.dumps({{"x": list(fig.data[0].x), "y": list(fig.data[0].y), "errors": d.errors,
+print(json.dumps({{"x": list(fig.data[0].x), "y": list(fig.data[0].y), "errors": d.errors, "heat": d.drift_freq,
                   "drifted": sorted(set(d.drift.loc[d.drift["drifted"], "column"])),
                   "rules": sorted(set(d.alerts["rule"])), "has_drift": 'data-chart="drift"' in html,
                   "has_alerts": all(r in html for r in set(d.alerts["rule"]))}}))
 """, env)
     assert not got["errors"], got["errors"]
-    assert [pd.Timestamp(x) for x in got["x"]] == sorted(wins.values())  # one column per month's window
+    if got["heat"] == f"{WINDOW_S}s":  # the run spanned at most 40 windows: the heatmap draws each
+        assert [pd.Timestamp(x) for x in got["x"]] == wins  # one column per served window
+    else:  # a slow machine spread the months out: the heatmap's windows are longer, at most 40 of them
+        assert len(got["x"]) <= 40 and pd.Timestamp(got["x"][0]) <= wins[0]
     assert got["drifted"] and set(got["drifted"]) <= set(got["y"])
     assert {a["rule"] for a in s["serving"]["alerts"]} == set(got["rules"])
     assert got["has_drift"] and got["has_alerts"]
