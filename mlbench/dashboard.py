@@ -41,14 +41,9 @@ __all__ = ['TEMPLATE', 'VOILA_ROOT', 'VOILA_TEMPLATE', 'FREQS', 'MAX_WINDOWS', '
            'plotly_js', 'chart', 'empty_html', 'sections', 'header', 'page', 'click_script', 'clicked_cell',
            'Dashboard', 'show', 'is_loopback', 'voila_command', 'voila_env', 'serve', 'export_static']
 
-# %% ../nbs/24_dashboard.ipynb #9168fa71
+# %% ../nbs/24_dashboard.ipynb #d96bd7b7
 def _store(store):
     return store or os.environ.get("MLBENCH_MONITOR") or None
-
-
-def _td(freq: str) -> pd.Timedelta:
-    "A window length of FREQS as a Timedelta ('1d' spelled as pandas wants: '1D')."
-    return pd.Timedelta(freq[:-1] + "D" if freq.endswith("d") else freq)
 
 
 def auto_freq(model: str, store=None) -> str:
@@ -61,7 +56,7 @@ def auto_freq(model: str, store=None) -> str:
     span = t[-1] - t[0]
     step = pd.Series(t).diff().min() if len(t) > 1 else pd.Timedelta("1min")
     for f in FREQS:
-        td = _td(f)
+        td = monitor._freq(f)  # the monitor's reading of a window length ('1d' as pandas' '1D')
         if td >= step and span / td < MAX_WINDOWS:
             return f
     return FREQS[-1]
@@ -72,8 +67,10 @@ def heat_freq(freq: str, windows: pd.DataFrame) -> str:
     if not len(windows):
         return freq
     span = windows["window_end"].max() - windows["window"].min()
-    longer = [f for f in FREQS if _td(f) >= _td(freq)]
-    return next((f for f in longer if span / _td(f) <= MAX_HEAT_WINDOWS), longer[-1] if longer else freq)
+    from mlbench import monitor
+
+    longer = [f for f in FREQS if monitor._freq(f) >= monitor._freq(freq)]
+    return next((f for f in longer if span / monitor._freq(f) <= MAX_HEAT_WINDOWS), longer[-1] if longer else freq)
 
 
 def check_freq(freq: str) -> str:

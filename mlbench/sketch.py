@@ -113,7 +113,7 @@ def sorted_union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     "Union of two sorted unique uint64 arrays, sorted."
     return dedupe_sorted(np.sort(np.concatenate([a, b]), kind="stable"))
 
-# %% ../nbs/02_sketch.ipynb #baae5780
+# %% ../nbs/02_sketch.ipynb #c172e8fd
 class Lazy:
     "Mixin: fields that `lazy(thunk, ...)` left out are filled by `thunk()` the first time any is read."
 
@@ -123,19 +123,20 @@ class Lazy:
         obj.__dict__.update(known, _thunk=thunk)
         return obj
 
-    def __getattr__(self, name):  # only called for attributes not set
-        thunk = self.__dict__.pop("_thunk", None)
-        if thunk is None or name.startswith("__"):
-            if thunk is not None:
-                self.__dict__["_thunk"] = thunk
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        self.__dict__.update(thunk())
-        return getattr(self, name)
-
-    def __getstate__(self):
+    def _decode(self) -> bool:
+        "Fill the left-out fields; False when there was nothing left to decode."
         thunk = self.__dict__.pop("_thunk", None)
         if thunk is not None:
             self.__dict__.update(thunk())
+        return thunk is not None
+
+    def __getattr__(self, name):  # only called for attributes not set
+        if name.startswith("__") or not self._decode():  # dunder probes (copy, pickle) never decode here
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return getattr(self, name)
+
+    def __getstate__(self):
+        self._decode()
         return dict(self.__dict__)
 
 # %% ../nbs/02_sketch.ipynb #edb4c8e2
