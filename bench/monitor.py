@@ -123,8 +123,7 @@ def dashboard_load(root: Path, ref_path: Path) -> dict:
 
     r = subprocess.run([sys.executable, "-c", DASHBOARD_LOAD, str(root), str(ref_path)], capture_output=True, text=True,
                        check=True)
-    out = json.loads(r.stdout.strip().splitlines()[-1])
-    return {k: v for k, v in out.items()}
+    return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 def main():

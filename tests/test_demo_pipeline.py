@@ -163,8 +163,7 @@ def _month_windows(s: dict) -> dict:
     out = {}
     for month, info in s["serving"]["months"].items():
         st = logstore.stats(name, mon, start=pd.Timestamp(info["start"], unit="s"), end=pd.Timestamp(info["end"], unit="s"))
-        out[month] = pd.Timestamp(st["window"].max()).tz_localize("UTC") if st["window"].dt.tz is None \
-            else pd.Timestamp(st["window"].max())
+        out[month] = st["window"].max()  # the store's windows are UTC
     return out
 
 
@@ -254,8 +253,7 @@ def test_dashboard_shows_the_served_months(demo, tmp_path):
     out, env, s, _ = demo
     name, mon = s["pipeline"]["tag"].split(":")[0], s["serving"]["monitor"]
     st = logstore.stats(name, mon)
-    wins = sorted(pd.Timestamp(w).tz_localize("UTC") if pd.Timestamp(w).tzinfo is None else pd.Timestamp(w)
-                  for w in st["window"])
+    wins = sorted(st["window"])
     got = _py(f"""
 import json
 from mlbench import dashboard

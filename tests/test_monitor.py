@@ -198,15 +198,19 @@ def _serve_days(root, name, tag, clf, df, X, y, mask):
     log.flush()
 
 
+def _deploy(flights, root, name, train, served) -> None:
+    "Fit on the `train` rows, package with their profile and accuracy, and log the `served` rows day by day."
+    df, X, y = flights
+    clf = _fit(X, y, train)
+    tag = mb.package(clf, name, reference=X[train], metrics={"accuracy": float(clf.score(X[train], y[train]))})
+    _serve_days(root, name, tag, clf, df, X, y, served)
+
+
 def test_drift_over_time_flags_the_later_months_on_flights(flights, tmp_path):
     df, X, y = flights
-    rng = np.random.default_rng(0)
-    u = rng.random(len(df))
+    u = np.random.default_rng(0).random(len(df))
     train = (df["month"] <= 3).to_numpy() & (u < 0.15)
-    clf = _fit(X, y, train)
-    tag = mb.package(clf, "flights-q1", reference=X[train], metrics={"accuracy": float(clf.score(X[train], y[train]))})
-    served = (u >= 0.15) & (u < 0.19)  # 4% of every month, none of the training rows
-    _serve_days(tmp_path / "mon", "flights-q1", tag, clf, df, X, y, served)
+    _deploy(flights, tmp_path / "mon", "flights-q1", train, (u >= 0.15) & (u < 0.19))  # served: 4% of every month
     d = monitor.drift_over_time("flights-q1", freq="28d", store=tmp_path / "mon")  # reference: the packaged profile
     share = monitor.drift_share(d).set_index("window")["share"]
     start = share.index.to_series()
@@ -231,13 +235,9 @@ def test_drift_over_time_flags_the_later_months_on_flights(flights, tmp_path):
 
 def test_cbpe_estimates_realized_accuracy_on_flights(flights, tmp_path):
     df, X, y = flights
-    rng = np.random.default_rng(1)
-    u = rng.random(len(df))
-    train = (df["month"] <= 6).to_numpy() & (u < 0.15)
-    clf = _fit(X, y, train)
-    tag = mb.package(clf, "flights-h1", reference=X[train], metrics={"accuracy": float(clf.score(X[train], y[train]))})
-    served = (df["month"] >= 7).to_numpy() & (u < 0.2)
-    _serve_days(tmp_path / "mon", "flights-h1", tag, clf, df, X, y, served)
+    u = np.random.default_rng(1).random(len(df))
+    _deploy(flights, tmp_path / "mon", "flights-h1", (df["month"] <= 6).to_numpy() & (u < 0.15),
+            (df["month"] >= 7).to_numpy() & (u < 0.2))
     w = monitor.windows("flights-h1", freq="7d", store=tmp_path / "mon")
     w = w[w["labels"] >= 500]
     err_acc = (w["estimated_accuracy"] - w["accuracy"]).abs()
