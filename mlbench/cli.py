@@ -16,7 +16,7 @@ from typing import Optional
 import pandas as pd
 import typer
 
-from .errors import MlbenchError
+from .errors import MlbenchError, require
 
 app = typer.Typer(help="mlbench: profile, validate, drift-check, tune, package and serve tabular models.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -153,6 +153,7 @@ def tune_cmd(
     study_name: Optional[str] = typer.Option(None, "--study-name", help="override the config's study_name (resume)"),
 ):
     "Run a tuning sweep described in a YAML file; prints the best parameters."
+    require("tune", "optuna", feature="mlbench tune")
     from mlbench.sweep import tune_config
 
     over = {k: v for k, v in (("n_trials", n_trials), ("study_name", study_name)) if v is not None}
@@ -178,6 +179,7 @@ def run_cmd(
     trigger: Optional[str] = typer.Option(None, "--trigger", help="what started this run (kept in the ledger)"),
 ):
     "Run a pipeline of step notebooks; exit 1 naming the step that failed."
+    require("pipeline", "papermill", "nbclient", "jupyter_client", "ipykernel", feature="mlbench run")
     import yaml
 
     from mlbench.pipeline import PipelineError, run
@@ -285,6 +287,7 @@ def serve_cmd(
     trust: bool = typer.Option(False, "--trust", help="serve a model the registry has no record of (runs its pickle)"),
 ):
     "Serve a packaged model with `bentoml serve` (POST /predict, /predict_proba, /feedback; GET /info)."
+    require("serve", "bentoml", "starlette", "pydantic", feature="mlbench serve")
     import os
 
     from mlbench import models
@@ -313,6 +316,7 @@ def verify_cmd(
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the result as JSON here"),
 ):
     "Golden-set parity through the served model (exit 1 when any answer differs)."
+    require("serve", "bentoml", "httpx", "aiohttp", feature="mlbench verify")
     from mlbench.rollout import verify
 
     res = verify(tag, url=url, advice=advice)
@@ -346,6 +350,7 @@ def gate_cmd(
     html: Optional[Path] = typer.Option(None, "--html", help="write an offline HTML report here"),
 ):
     "Promotion gate: exit 0 when the candidate may be promoted, 1 naming each failing condition, 2 on unusable input."
+    require("serve", "bentoml", "httpx", feature="mlbench gate")
     from mlbench.data import load
     from mlbench.gate import GateError, gate
 
@@ -378,6 +383,7 @@ def models_cmd(
     history: bool = typer.Option(False, "--history", help="print the stage history instead of the list"),
 ):
     "List packaged models, promote one, or print the stage history."
+    require("serve", "bentoml", feature="mlbench models")
     from mlbench import models
 
     if promote:
@@ -429,6 +435,8 @@ def dashboard_cmd(
     static: Optional[Path] = typer.Option(None, "--static", help="write a kernel-free HTML snapshot here and exit"),
 ):
     "Monitoring dashboard: live under Voila (one kernel per viewer), or a static HTML snapshot."
+    require("dashboard", "plotly", "nbclient", "nbconvert", "ipywidgets", *(() if static else ("voila",)),
+            feature="mlbench dashboard")
     from mlbench import dashboard
 
     if static is not None:

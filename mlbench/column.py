@@ -13,7 +13,6 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from fastcore.basics import patch
 
 from .errors import ColumnError
 from .sketch import BLOCK, EXACT_LIMIT, Distinct, TopK, hash_numbers, hash_values
@@ -25,8 +24,19 @@ KIND_FAMILY = {"numeric": "number", "integer": "number", "datetime": "datetime",
                "string": "text", "categorical": "text"}  # kinds one column may switch between without a schema change
 
 # %% auto #0
-__all__ = ['KLL_K', 'MAX_KEY_CHARS', 'KINDS', 'KIND_FAMILY', 'KLL_SAMPLE', 'Moments', 'ColumnProfile', 'weighted_cdf',
+__all__ = ['KLL_K', 'MAX_KEY_CHARS', 'KINDS', 'KIND_FAMILY', 'KLL_SAMPLE', 'patch', 'Moments', 'ColumnProfile', 'weighted_cdf',
            'weighted_quantiles']
+
+# %% ../nbs/03_column.ipynb #cf30289f
+def patch(f=None, *, cls_method: bool = False):
+    "Add `f` to the class its first parameter is annotated with (a classmethod with `cls_method`); the module name `f` is left as it was."
+    if f is None:
+        return lambda g: patch(g, cls_method=cls_method)
+    cls = f.__annotations__[f.__code__.co_varnames[0]]
+    cls = f.__globals__[cls] if isinstance(cls, str) else cls  # `from __future__ import annotations` keeps it a string
+    f.__qualname__ = f"{cls.__name__}.{f.__name__}"
+    setattr(cls, f.__name__, classmethod(f) if cls_method else f)
+    return f.__globals__.get(f.__name__)
 
 # %% ../nbs/03_column.ipynb #d9b9a53d
 @dataclass

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import MlbenchError
+from .errors import MlbenchError, require
 
 TEMPLATE = Path(str(files("mlbench"))) / "templates" / "dashboards" / "monitor.ipynb"  # package data
 VOILA_ROOT = Path(str(files("mlbench"))) / "templates" / "jupyter"  # a Jupyter data dir: voila/templates/mlbench
@@ -131,6 +131,7 @@ def load_drift(d: ModelData, store=None, reference="training") -> ModelData:
 
 # %% ../nbs/24_dashboard.ipynb #593068df
 def _go():
+    require("dashboard", "plotly", feature="the monitoring dashboard")
     import plotly.graph_objects as go
 
     return go
@@ -377,6 +378,7 @@ class Dashboard:
     "Model picker, window length, the charts of `page`, and a drift drill-down; `.widget` is what to display."
 
     def __init__(self, store=None, model: str | None = None, freq: str = "auto"):
+        require("dashboard", "ipywidgets", "plotly", feature="mlbench.dashboard.Dashboard")
         import ipywidgets as W
 
         from mlbench import monitor
@@ -601,6 +603,7 @@ def export_static(out, model: str | None = None, store=None, freq: str = "auto",
     "Execute the dashboard once and write a kernel-free, self-contained HTML snapshot to `out`."
     import tempfile
 
+    require("dashboard", "plotly", "nbformat", "nbclient", "nbconvert", "ipykernel", feature="mlbench dashboard --static")
     import nbformat
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 import numpy as np
 import pandas as pd
 
-from .errors import FormatError
+from .errors import FormatError, require
 from .column import KLL_K, MAX_KEY_CHARS, ColumnProfile, Moments
 from .profile import Profile
 from .sketch import TOPK_CAPACITY, Distinct, TopK
@@ -31,10 +31,8 @@ def import_whylogs():
     if not hasattr(np, "unicode_"):
         np.unicode_ = np.str_  # removed in NumPy 2.0; whylogs 1.6.4 still uses it
     os.environ.setdefault("WHYLOGS_NO_ANALYTICS", "1")
-    try:
-        import whylogs
-    except ImportError as e:
-        raise ImportError("whylogs interop needs the optional extra: pip install 'mlbench[whylogs]'") from e
+    require("whylogs", "whylogs", feature="whylogs interop (Profile.to_whylogs, Profile.from_whylogs)")
+    import whylogs
     return whylogs
 
 # %% ../nbs/05_interop.ipynb #c27ffcc3

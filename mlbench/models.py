@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .data import fingerprint
-from .errors import MlbenchError
+from .errors import MlbenchError, require
 from .profile import Profile, profile
 from .validate import Allowed, Range, Suite
 
@@ -53,6 +53,7 @@ ARTIFACTS = ("saved_model.pkl", "weights.pt", "reference_profile.json", "suite.y
 # %% ../nbs/15_models.ipynb #e49db23a
 def home() -> Path:
     "BentoML's home: `$BENTOML_HOME`, else `~/bentoml` (BentoML's own rule)."
+    require("serve", "bentoml", feature="the model store (mb.package, mb.models)")
     from bentoml._internal.configuration.containers import BentoMLContainer
 
     return Path(BentoMLContainer.bentoml_home.get())
@@ -327,6 +328,7 @@ def package(model,  # a fitted scikit-learn estimator/Pipeline or mlbench.torch 
             golden: pd.DataFrame | None = None,  # held-out rows for golden-set parity
             ) -> str:
     "Save `model` into the BentoML store with schema, profile, suite, metrics, lineage and hashes; return its tag."
+    require("serve", "bentoml", feature="mb.package")
     import bentoml
     from bentoml.models import ModelContext
 
@@ -452,6 +454,7 @@ def get(tag: str) -> PackagedModel:
 
 def list(name: str | None = None) -> pd.DataFrame:  # noqa: A001 (mb.models.list mirrors bentoml.models.list)
     "Packaged models, newest first: tag, name, stage, created, metrics, labels, framework, registered."
+    require("serve", "bentoml", feature="mb.models.list")
     import bentoml
 
     with closing(_db()) as con:

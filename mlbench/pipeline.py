@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .errors import MlbenchError
+from .errors import MlbenchError, require
 from .lineage import (RECORD_ENV, Ledger, LineageError, ModelLineage, collect_records,  # noqa: F401
                              lineage, model_lineage, read_records, record)
 
@@ -271,6 +271,7 @@ def package_versions() -> str:
 # %% ../nbs/20_pipeline.ipynb #a1897d83
 def _engine():
     "papermill's nbclient engine, with a judged cell loop, capped output and a given kernel (registered once)."
+    require("pipeline", "papermill", "nbclient", "jupyter_client", "ipykernel", feature="mlbench pipelines")
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
     from nbformat.v4 import new_output
     from jupyter_core.utils import run_sync

@@ -20,9 +20,8 @@ from warnings import warn as _pywarn
 
 import numpy as np
 import pandas as pd
-from fastcore.basics import patch
 
-from .column import ColumnProfile, _b64, _col_from_dict, _col_to_dict, _column
+from .column import ColumnProfile, _b64, _col_from_dict, _col_to_dict, _column, patch
 from .data import scan
 from .errors import ColumnError, FormatError
 from .sketch import Distinct, dedupe_sorted, hll_registers

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .errors import MlbenchError
+from .errors import MlbenchError, require
 
 # %% auto #0
 __all__ = ['VerifyError', 'golden_rows', 'VerifyResult', 'verify', 'load', 'BatchingAdvice', 'advise_batching']
@@ -103,6 +103,7 @@ def verify(tag: str,  # packaged model whose golden set is replayed
            advice: bool = False,  # also measure batching settings (starts one server per setting)
            **advise_kwargs) -> VerifyResult:
     "Replay `tag`'s golden set through the served model; every answer must equal the notebook's."
+    require("serve", "httpx", "aiohttp", "bentoml", feature="mlbench verify")
     import httpx
 
     from mlbench import models, serving

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field, fields
 import numpy as np
 import pandas as pd
 
-from .errors import MlbenchError
+from .errors import MlbenchError, require
 
 # %% auto #0
 __all__ = ['LOOP_MAX_MS', 'GATHER_TURNS', 'GATHER_IDLE', 'JSON_TYPES', 'ServeConfig', 'ServeError', 'ApiError', 'Validator',
@@ -663,6 +663,7 @@ def build_app(rt: Runtime, challenger: Runtime | None = None):
 # %% ../nbs/17_serving.ipynb #7c0d3e52
 def make_service(tag: str | None = None, **overrides):
     "A BentoML service class serving packaged model `tag` (default: $MLBENCH_MODEL_TAG)."
+    require("serve", "bentoml", "starlette", "pydantic", feature="mlbench serve")
     import bentoml
 
     cfg = ServeConfig.from_env(**({"model_tag": tag} if tag else {}), **overrides)

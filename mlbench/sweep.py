@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import MlbenchError
+from .errors import MlbenchError, require
 
 DEFAULT_STORAGE = ".mlbench/sweeps.db"
 ETA = 3  # successive halving: keep the best 1/ETA at each rung
@@ -635,6 +635,7 @@ class _Dask:
 # %% ../nbs/13_sweep.ipynb #bc780300
 def _storage(storage):
     "(optuna storage, SQLite path or None, description)."
+    require("tune", "optuna", feature="a sweep's storage (mb.tune, mlbench.Sweep.load)")
     import optuna
 
     if storage is None:
@@ -759,6 +760,7 @@ def tune(estimator,  # scikit-learn estimator/Pipeline, a TabularNet, or {family
     "Search `space` by cross-validation; returns a `Sweep` (or a `SweepHandle` with `background=True`)."
     if background:
         return _background(locals())
+    require("tune", "optuna", feature="mb.tune")
     import optuna
     from sklearn.base import is_classifier
     from sklearn.metrics import check_scoring

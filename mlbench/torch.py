@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from .errors import require
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -397,6 +398,7 @@ class TabularNet(BaseEstimator):
     def fit(self, X, y):
         """Fit on X (DataFrame or 2-d array) and y; with `warm_start`, continue training the
         existing network on the same columns up to `max_epochs` epochs in total."""
+        require("torch", "torch", feature="mlbench.torch.TabularNet")
         import torch
 
         cfg = self._checked_params()

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import math
 
-import ipywidgets as W
-
+from .errors import require
 from .report import _CSS, esc, profile_cards, validation_html
+
+require("widgets", "ipywidgets", feature="mlbench.widgets")  # one clear error, not a bare ModuleNotFoundError
+import ipywidgets as W  # noqa: E402
 
 # %% auto #0
 __all__ = ['ProfileView', 'ValidationView', 'DriftView', 'CompareView', 'SweepView', 'GateView', 'PipelineView']
