@@ -1,4 +1,4 @@
-"""Benchmark: `mlbench.drift` against Evidently's `DataDriftPreset`.
+"""Benchmark: `mlbench.drift.report` against Evidently's `DataDriftPreset`.
 
 Builds a reference and a current frame (fixed seed) with drift planted in known columns,
 checks that each tool names the planted columns (precision, recall) and that mlbench's KS
@@ -222,7 +222,7 @@ def main(argv=None):
     from scipy.stats import ks_2samp
 
     import mlbench as mb
-    from mlbench.drift import drift
+    from mlbench.drift.report import drift
 
     load_before = os.getloadavg()[0]
     t_start = time.perf_counter()

@@ -1,7 +1,7 @@
 """Benchmark: what `import mlbench` costs over `import pandas`, and that heavy extras stay lazy.
 
 Fresh interpreters, alternating (mlbench, pandas, mlbench, ...), median of --reps (7).
-Fails (non-zero exit) if `import mlbench; mlbench.profile`, or a first `mlbench.profile(df)`
+Fails (non-zero exit) if `import mlbench; mlbench.data.profile`, or a first `mlbench.profile(df)`
 call, loads any of torch, bentoml, dask, optuna, plotly, ipywidgets, whylogs.
 Human-readable lines first, one JSON line last on stdout.
 
@@ -24,7 +24,7 @@ TARGET_OVERHEAD_S = 0.1  # BENCHMARKS.md: import mlbench costs <= 0.1 s more tha
 STATEMENTS = {
     "pandas": "import pandas",
     "mlbench": "import mlbench",
-    "mlbench.profile": "import mlbench; mlbench.profile",
+    "mlbench.data.profile": "import mlbench; mlbench.data.profile",
 }
 
 # Prints the heavy top-level packages in sys.modules at two moments.
@@ -33,12 +33,12 @@ import json, sys
 HEAVY = {HEAVY!r}
 loaded = lambda: sorted(m for m in HEAVY if m in sys.modules)
 import mlbench
-mlbench.profile
+mlbench.data.profile
 after_import = loaded()
 import pandas as pd
 p = mlbench.profile(pd.DataFrame({{"x": [1.5, None, 3.0], "k": ["a", "b", "a"]}}))
 assert p["x"].null_count == 1
-print(json.dumps({{"import mlbench; mlbench.profile": after_import, "after mlbench.profile(df)": loaded()}}))
+print(json.dumps({{"import mlbench; mlbench.data.profile": after_import, "after mlbench.profile(df)": loaded()}}))
 """
 
 
@@ -84,9 +84,9 @@ def main(argv=None):
     result = {
         "bench": "import", "reps": a.reps, "python_start_s": round(base, 4),
         "pandas_import_s": round(med["pandas"], 4), "mlbench_import_s": round(med["mlbench"], 4),
-        "mlbench_profile_attr_s": round(med["mlbench.profile"], 4),
+        "mlbench_profile_attr_s": round(med["mlbench.data.profile"], 4),
         "import_overhead_s": round(overhead, 4),
-        "profile_attr_overhead_s": round(med["mlbench.profile"] - med["pandas"], 4),
+        "profile_attr_overhead_s": round(med["mlbench.data.profile"] - med["pandas"], 4),
         "heavy_loaded": heavy, "cpus": os.cpu_count(),
         "targets_met": {"import_overhead_s": overhead <= TARGET_OVERHEAD_S, "heavy_modules_lazy": lazy_ok},
     }

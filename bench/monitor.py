@@ -1,6 +1,6 @@
 """Benchmark: reading 30 days of 1-minute monitor windows of a 20-feature model (issue 8: <= 3 s).
 
-A directory store is filled with what `mlbench.logstore.WindowLogger` writes for one worker:
+A directory store is filled with what `mlbench.data.logstore.WindowLogger` writes for one worker:
 per minute a `stats-w1.json` (counts, statuses, a KLL latency sketch of that minute's
 requests), a `profile-w1.json` (an mlbench Profile of 20 features plus the outputs) and a
 `preds-w1.parquet` (request id, row, time, tag, prediction, probabilities), 43,200 minutes
@@ -51,7 +51,7 @@ ROWS_PER_MIN = 8
 def fill(root: Path, days: int, seed: int = 0) -> int:
     from datasketches import kll_doubles_sketch
 
-    from mlbench.profile import profile
+    from mlbench.data.profile import profile
 
     rng = np.random.default_rng(seed)
     cols = {f"f{i}": rng.normal(size=(40, ROWS_PER_MIN)) for i in range(N_FEATURES - 4)}
@@ -101,8 +101,8 @@ def timed(label, fn):
 DASHBOARD_LOAD = """
 import json, sys, time
 t0 = time.perf_counter()
-from mlbench import dashboard
-from mlbench.profile import Profile
+from mlbench.views import dashboard
+from mlbench.data.profile import Profile
 ref = Profile.from_dict(json.loads(open(sys.argv[2]).read()))
 t1 = time.perf_counter()
 d = dashboard.load("bench-model", store=sys.argv[1], freq="auto", drift=False, reference=ref)
@@ -137,7 +137,7 @@ def main():
         n = fill(root, a.days)
         print(f"filled {n} minute windows in {time.perf_counter() - t:.1f} s at {root}")
     from mlbench import monitor
-    from mlbench.profile import profile
+    from mlbench.data.profile import profile
 
     res = {}
     res["windows_1h_cold_s"], w = timed("windows(freq='1h') cold (builds rollups)",

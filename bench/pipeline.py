@@ -1,4 +1,4 @@
-"""Benchmark: `mlbench.pipeline` (step cache, a kernel pre-started per step) against plain papermill.
+"""Benchmark: `mlbench.pipeline.runner` (step cache, a kernel pre-started per step) against plain papermill.
 
 Two targets from BENCHMARKS.md, measured in one run with papermill as the peer:
 
@@ -13,7 +13,7 @@ Two targets from BENCHMARKS.md, measured in one run with papermill as the peer:
    and AUC, and mlbench's re-run must hand back the first run's files unchanged.
 2. Per-step overhead <= 0.3 s. N chained steps of `time.sleep(1)` (the pre-started kernel has
    time to be ready) and, reported separately, N chained no-op steps (`x = 1`: nothing hides
-   the kernel start), run by `mlbench.pipeline.run` into a fresh run root vs the same notebooks
+   the kernel start), run by `mlbench.pipeline.runner.run` into a fresh run root vs the same notebooks
    run one after another by `papermill.execute_notebook`. Overhead per step =
    (wall - the steps' own work, N x 1 s or 0) / N.
 
@@ -138,8 +138,8 @@ def write_chain(folder: Path, n: int, source: str, params: str = "") -> dict:
 
 
 def run_mlbench(folder: Path, root: str):
-    "(seconds, RunResult) of one mlbench.pipeline run of folder/pipeline.yaml into run root `root`."
-    from mlbench import pipeline as pl
+    "(seconds, RunResult) of one mlbench.pipeline.runner run of folder/pipeline.yaml into run root `root`."
+    from mlbench.pipeline import runner as pl
 
     t0 = time.perf_counter()
     res = pl.run(folder / "pipeline.yaml", root=root)

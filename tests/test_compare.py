@@ -10,8 +10,8 @@ from sklearn import metrics as skm
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 
 import mlbench as mb
-from mlbench.compare import CompareError, compare_models
-from mlbench.logstore import WindowLogger, labeled
+from mlbench.registry.compare import CompareError, compare_models
+from mlbench.data.logstore import WindowLogger, labeled
 
 T0 = 1_800_000_000.0
 

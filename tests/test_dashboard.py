@@ -17,7 +17,8 @@ import pandas as pd
 import pytest
 
 import mlbench as mb
-from mlbench import logstore, serving
+from mlbench.data import logstore
+from mlbench.serve import app as serving
 
 pytestmark = pytest.mark.timeout(300)
 MLBENCH = str(Path(sys.executable).parent / "mlbench")

@@ -1,4 +1,4 @@
-"""Integration tests of `mlbench.data` against real sources: PostgreSQL, SQLite, fsspec memory://, files on disk."""
+"""Integration tests of `mlbench.data.load` against real sources: PostgreSQL, SQLite, fsspec memory://, files on disk."""
 import gzip
 import json
 import os

@@ -18,7 +18,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from mlbench import logstore, pipeline
+from mlbench.data import logstore
+from mlbench.pipeline import runner as pipeline
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -128,7 +129,7 @@ def test_unchanged_rerun_is_all_cache_hits(demo):
     out, env, s, _ = demo
     got = _py(f"""
 import json
-from mlbench import pipeline
+from mlbench.pipeline import runner as pipeline
 r = pipeline.run({str(out / 'pipeline' / 'pipeline.yaml')!r}, params={{"rows": {ROWS}, "n_trials": {TRIALS},
                  "promote": True}})
 print(json.dumps({{"ok": r.ok, "hits": {{x.step: x.cache_hit for x in r.steps}}, "run": r.run_id}}))
@@ -147,7 +148,7 @@ def test_broken_data_stops_the_pipeline(demo, extra, why):
     params = {"rows": ROWS, "n_trials": TRIALS, "promote": True, **extra}
     got = _py(f"""
 import json
-from mlbench import pipeline
+from mlbench.pipeline import runner as pipeline
 r = pipeline.run({str(out / 'pipeline' / 'pipeline.yaml')!r}, params={params!r})
 print(json.dumps({{"failed": r.failed_step, "status": {{x.step: x.status for x in r.steps}},
                   "message": r["profile_validate"].message}}))
@@ -168,7 +169,7 @@ def _month_windows(s: dict) -> dict:
 
 
 def _independent(s: dict, env: dict) -> dict:
-    """Per month's last window, recomputed from the store's raw parts, not through mlbench.monitor: the drifted
+    """Per month's last window, recomputed from the store's raw parts, not through mlbench.monitor.store: the drifted
     share of the features (that window's profiles merged, `mb.drift` against the packaged reference) and the ROC
     AUC of its labeled predictions (scikit-learn) against the packaged figure."""
     wins = {m: w.isoformat() for m, w in _month_windows(s).items()}
@@ -177,7 +178,8 @@ import json, sys
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 import mlbench as mb
-from mlbench import logstore, models
+from mlbench import models
+from mlbench.data import logstore
 sys.path.insert(0, {str(Path(s["out"]) / "pipeline")!r})
 from features import FEATURES
 tag, mon, name = {s["pipeline"]["tag"]!r}, {s["serving"]["monitor"]!r}, {s["pipeline"]["tag"].split(":")[0]!r}
@@ -256,7 +258,7 @@ def test_dashboard_shows_the_served_months(demo, tmp_path):
     wins = sorted(st["window"])
     got = _py(f"""
 import json
-from mlbench import dashboard
+from mlbench.views import dashboard
 d = dashboard.load({s["pipeline"]["tag"].split(":")[0]!r}, store={s["serving"]["monitor"]!r}, freq="{WINDOW_S}s")
 fig = dashboard.drift_figure(d.drift)
 html = dashboard.page(d)

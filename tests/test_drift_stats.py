@@ -24,7 +24,7 @@ from scipy.spatial.distance import jensenshannon
 
 import mlbench as mb
 
-D = importlib.import_module("mlbench.drift")  # `mlbench.drift` the attribute is the function
+D = importlib.import_module("mlbench.drift.report")  # `mlbench.drift.report` the attribute is the function
 ALPHA = 0.05
 MAX_FALSE_ALARM = 0.07
 LARGE_RULE = "p-value + effect size (n > 10,000)"
@@ -262,7 +262,7 @@ def _cdf_error_bound(n: int) -> float:
     uniform sample a profile sketches from at 2 * KLL_SAMPLE values and more."""
     from datasketches import kll_doubles_sketch
 
-    from mlbench.column import KLL_K, KLL_SAMPLE
+    from mlbench.data.column import KLL_K, KLL_SAMPLE
 
     err = kll_doubles_sketch.get_normalized_rank_error(KLL_K, True)
     if n >= 2 * KLL_SAMPLE:
@@ -291,7 +291,7 @@ def test_ks_and_chi2_from_frames_equal_scipy(dist, sizes):
     """Frames up to EXACT_N rows: KS statistic exact; p-value scipy's asymptotic one (the exact Kolmogorov
     distribution) up to KS_EXACT_N effective size, within 0.14/sqrt(n_e) of it above (Stephens' formula);
     chi-square as scipy's."""
-    from mlbench.drift import KS_EXACT_N
+    from mlbench.drift.report import KS_EXACT_N
 
     n1, n2 = sizes
     rng = np.random.default_rng([17, len(dist)])

@@ -15,8 +15,9 @@ import yaml
 from sklearn.metrics import log_loss, roc_auc_score
 
 import mlbench as mb
-from mlbench import models, serving
-from mlbench.gate import GateError, GateFailed, gate
+from mlbench import models
+from mlbench.serve import app as serving
+from mlbench.pipeline.gate import GateError, GateFailed, gate
 
 pytestmark = pytest.mark.timeout(300)
 FEATURES = ["day", "sched_dep_time", "distance", "dep_delay", "carrier"]

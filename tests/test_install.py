@@ -124,10 +124,10 @@ def test_core_install_names_the_missing_extra(core, tmp_path):
     api = {  # library entry points: one MissingExtra naming the extra
         "tune": "mb.tune(None, {}, [[0]], [0])",
         "serve": "mb.package(None, 'm', reference=None)",
-        "widgets": "import mlbench.widgets",
-        "torch": "from mlbench.torch import TabularNetClassifier; TabularNetClassifier().fit([[0.0]], [0])",
+        "widgets": "import mlbench.views.widgets",
+        "torch": "from mlbench.tune.torch import TabularNetClassifier; TabularNetClassifier().fit([[0.0]], [0])",
         "whylogs": "mb.profile(pd.DataFrame({'a': [1]})).to_whylogs()",
-        "dashboard": "from mlbench.dashboard import Dashboard; Dashboard()",
+        "dashboard": "from mlbench.views.dashboard import Dashboard; Dashboard()",
     }
     for extra, code in api.items():
         out = _py(core, f"""
@@ -154,13 +154,13 @@ SMOKE = {
         """),
     "widgets": ("py", """
         import mlbench as mb, pandas as pd
-        from mlbench.widgets import ProfileView
+        from mlbench.views.widgets import ProfileView
         v = ProfileView(mb.profile(pd.DataFrame({"a": [1, 2, 3]})))
         assert v is not None
         """),
     "torch": ("py", """
         import numpy as np
-        from mlbench.torch import TabularNetClassifier
+        from mlbench.tune.torch import TabularNetClassifier
         X = np.random.default_rng(0).normal(size=(200, 3)); y = (X[:, 0] > 0).astype(int)
         m = TabularNetClassifier(max_epochs=3).fit(X, y)
         assert m.predict(X).shape == (200,)
@@ -175,7 +175,7 @@ SMOKE = {
         """),
     "serve": ("py", """
         import os, httpx, numpy as np, pandas as pd, mlbench as mb
-        from mlbench import serving
+        from mlbench.serve import app as serving
         from sklearn.linear_model import LogisticRegression
         X = pd.DataFrame({"a": np.arange(100.0), "b": np.arange(100.0) % 7}); y = (X["a"] > 50).astype(int)
         tag = mb.package(LogisticRegression().fit(X, y), "smoke", reference=X)

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlbench.interop import from_whylogs, import_whylogs, to_whylogs
-from mlbench.profile import Profile, profile
-from mlbench.sketch import EXACT_LIMIT, TOPK_CAPACITY
+from mlbench.data.interop import from_whylogs, import_whylogs, to_whylogs
+from mlbench.data.profile import Profile, profile
+from mlbench.data.sketch import EXACT_LIMIT, TOPK_CAPACITY
 
 why = import_whylogs()
 from whylogs.core.view.dataset_profile_view import DatasetProfileView  # noqa: E402
@@ -36,9 +36,9 @@ def prof(df):
 
 
 def test_import_is_cheap_and_whylogs_lazy():
-    code = ("import numpy as np, sys, mlbench.interop, mlbench.profile; "
+    code = ("import numpy as np, sys; from mlbench.data import interop; "
             "assert 'whylogs' not in sys.modules and not hasattr(np, 'unicode_'); "
-            "w = mlbench.interop.import_whylogs(); assert np.unicode_ is np.str_ and w is sys.modules['whylogs']")
+            "w = interop.import_whylogs(); assert np.unicode_ is np.str_ and w is sys.modules['whylogs']")
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -8,7 +8,7 @@ jupyter_client = pytest.importorskip("jupyter_client")
 CODE = """
 import numpy as np, pandas as pd, mlbench as mb
 import sys
-P = sys.modules["mlbench.profile"]
+P = sys.modules["mlbench.data.profile"]
 rng = np.random.default_rng(0); n = 300_000
 df = pd.DataFrame({f"f{i}": rng.normal(size=n) for i in range(6)})
 df["s"] = pd.Series(rng.choice(["a", "b", "c"], n), dtype="str")

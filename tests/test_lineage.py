@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from mlbench import pipeline as pl
-from mlbench.lineage import Ledger, LineageError, model_lineage
-from mlbench.pipeline import Pipeline, lineage, run
+from mlbench.pipeline import runner as pl
+from mlbench.pipeline.lineage import Ledger, LineageError, model_lineage
+from mlbench.pipeline.runner import Pipeline, lineage, run
 
 pytestmark = pytest.mark.timeout(300)
 FIXTURES = Path(__file__).parent / "fixtures" / "pipeline"
@@ -207,7 +207,7 @@ def test_on_event_sequence(proj):
 
 
 def test_pipeline_view_follows_a_run_live(proj):
-    from mlbench.widgets import PipelineView
+    from mlbench.views.widgets import PipelineView
 
     p = Pipeline.from_dict({"timeout": 60, "steps": {
         "a": {"notebook": "ok.ipynb", "outputs": ["result.json"]},
@@ -251,7 +251,7 @@ def test_killed_runner_records_nothing_half_done_and_resume_records_once(proj):
 
     (proj / "p.yaml").write_text("steps:\n  a: {notebook: ok.ipynb, outputs: [result.json]}\n"
                                  "  slow: {notebook: records_then_sleeps.ipynb, outputs: [m.txt], depends_on: [a]}\n")
-    proc = subprocess.Popen([sys.executable, "-c", f"from mlbench.pipeline import run; run({str(proj / 'p.yaml')!r})"],
+    proc = subprocess.Popen([sys.executable, "-c", f"from mlbench.pipeline.runner import run; run({str(proj / 'p.yaml')!r})"],
                             start_new_session=True)
     try:
         deadline = time.time() + 60

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlbench import logstore
-from mlbench.logstore import WindowLogger
+from mlbench.data import logstore
+from mlbench.data.logstore import WindowLogger
 
 T0 = 1_800_000_000.0
 
@@ -68,7 +68,7 @@ def test_windows_merge_across_workers_and_match_one_pass(tmp_path):
 
 WRITER = """
 import sys, numpy as np, pandas as pd
-from mlbench.logstore import DirStore
+from mlbench.data.logstore import DirStore
 s = DirStore(sys.argv[1])
 big = np.random.default_rng(0).bytes(4_000_000)
 i = 0

@@ -11,6 +11,7 @@ import pytest
 
 import mlbench as mb
 from mlbench import models
+from mlbench.registry import store
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -161,7 +162,7 @@ def test_unregistered_model_needs_trust_and_export_import(clf, data, tmp_path):
     # a model folder that appears in the store with no registry record: refused without trust
     from contextlib import closing
 
-    with closing(models._db()) as con:
+    with closing(store._db()) as con:
         con.execute("DELETE FROM models WHERE tag = ?", (tag,))
     with pytest.raises(models.IntegrityError, match="no record"):
         models.load(tag)
@@ -172,7 +173,7 @@ def test_unregistered_model_needs_trust_and_export_import(clf, data, tmp_path):
 
 def test_torch_model_weights_travel_apart(data):
     pytest.importorskip("torch")
-    from mlbench.torch import TabularNetClassifier
+    from mlbench.tune.torch import TabularNetClassifier
 
     X, y = data
     net = TabularNetClassifier(hidden=(16,), max_epochs=3, seed=0).fit(X, y)

@@ -1,4 +1,4 @@
-"""mlbench.monitor against independent computations: windows() vs pandas over the logged
+"""mlbench.monitor.store against independent computations: windows() vs pandas over the logged
 predictions and the known latencies, drift_over_time on the flights months, CBPE vs realized
 accuracy (train January-June, serve July-December), alert rules, a loopback webhook receiver,
 a pipeline action, the CLI's exit codes, damaged stores, and a real served model."""
@@ -15,9 +15,10 @@ import pandas as pd
 import pytest
 
 import mlbench as mb
-from mlbench import logstore, monitor
+from mlbench import monitor
+from mlbench.data import logstore
 from mlbench.cli import main as cli_main
-from mlbench.logstore import WindowLogger
+from mlbench.data.logstore import WindowLogger
 
 pytestmark = pytest.mark.timeout(300)
 TESTS = Path(__file__).parent
@@ -336,7 +337,7 @@ def test_unknown_metric_and_bad_rules_are_refused_at_load(tmp_path):
 def test_windows_of_a_served_model_match_its_prediction_log(flights, tmp_path):
     import httpx
 
-    from mlbench import serving
+    from mlbench.serve import app as serving
 
     df, X, y = flights
     Xs = X.head(3000).astype({"carrier": str, "origin": str})

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from mlbench import pipeline as pl
-from mlbench.pipeline import Pipeline, PipelineError, lineage, run
+from mlbench.pipeline import runner as pl
+from mlbench.pipeline.runner import Pipeline, PipelineError, lineage, run
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pipeline"
 
@@ -148,7 +148,7 @@ def test_sigkill_leaves_no_half_written_outputs_and_resume_recovers(proj):
           a: {notebook: ok.ipynb, outputs: [result.json]}
           slow: {notebook: sleeps.ipynb, parameters: {seconds: 30}, depends_on: [a]}
     """))
-    code = f"from mlbench.pipeline import run; run({str(proj / 'p.yaml')!r})"
+    code = f"from mlbench.pipeline.runner import run; run({str(proj / 'p.yaml')!r})"
     proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
     try:
         deadline = time.time() + 60

@@ -8,7 +8,7 @@ import pytest
 import mlbench as mb
 import sys
 
-P = sys.modules["mlbench.profile"]
+P = sys.modules["mlbench.data.profile"]
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,10 @@ import pandas as pd
 import pytest
 
 import mlbench as mb
-from mlbench import logstore, models, rollout, serving
+from mlbench import models
+from mlbench.data import logstore
+from mlbench.serve import rollout
+from mlbench.serve import app as serving
 
 pytestmark = pytest.mark.timeout(600)
 FEATURES = ["day", "sched_dep_time", "distance", "carrier", "origin"]

@@ -17,7 +17,9 @@ import pandas as pd
 import pytest
 
 import mlbench as mb
-from mlbench import logstore, models, serving
+from mlbench import models
+from mlbench.data import logstore
+from mlbench.serve import app as serving
 
 pytestmark = pytest.mark.timeout(600)
 TESTS = Path(__file__).parent

@@ -15,8 +15,8 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
-import mlbench.sweep as S
-from mlbench.sweep import SweepError, space, tune
+from mlbench.tune import sweep as S
+from mlbench.tune.sweep import SweepError, space, tune
 
 optuna = pytest.importorskip("optuna")
 TESTS = Path(__file__).parent
@@ -173,7 +173,7 @@ _RUNNER = textwrap.dedent("""
     sys.path.insert(0, {tests!r})
     from sklearn.datasets import load_breast_cancer
     from sweep_helpers import Faulty
-    from mlbench.sweep import space, tune
+    from mlbench.tune.sweep import space, tune
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     tune(Faulty(sleep=0.15), {{"C": space.float(0.01, 10, log=True)}}, X, y, cv=3, n_trials=40,
          storage={db!r}, study_name="resume", progress=False, pruner=None, batch_size=1)
@@ -316,7 +316,7 @@ def test_importances_and_overfitting(tmp_path):
 
 
 def test_sweep_view_follows_a_background_sweep(tmp_path):
-    widgets = pytest.importorskip("mlbench.widgets")
+    widgets = pytest.importorskip("mlbench.views.widgets")
     h = tune(Faulty(sleep=0.05), {"C": space.float(0.01, 10, log=True)}, X, Y, cv=3, n_trials=16,
              storage=tmp_path / "v.db", study_name="v", background=True, pruner=None)
     deadline = time.time() + 60
@@ -369,7 +369,7 @@ _ORPHAN = textwrap.dedent("""
     sys.path.insert(0, {tests!r})
     from sklearn.datasets import load_breast_cancer
     from sweep_helpers import Faulty
-    from mlbench.sweep import space, tune
+    from mlbench.tune.sweep import space, tune
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     tune(Faulty(sleep=0.3), {{"C": space.float(0.01, 10, log=True)}}, X, y, cv=3, n_trials=500, n_jobs=2,
          storage={db!r}, study_name="o", progress=False, pruner=None)

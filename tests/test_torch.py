@@ -1,4 +1,4 @@
-"""mlbench.torch.TabularNet: scikit-learn's estimator checks, devices, out-of-memory, import cost, speed, sweeps."""
+"""mlbench.tune.torch.TabularNet: scikit-learn's estimator checks, devices, out-of-memory, import cost, speed, sweeps."""
 import subprocess
 import sys
 import time
@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 from sklearn.base import clone, is_classifier, is_regressor  # noqa: E402
 from sklearn.utils.estimator_checks import check_regressors_train, parametrize_with_checks  # noqa: E402
 
-from mlbench.torch import TabularNet, TabularNetClassifier, TabularNetRegressor, _resolve_device  # noqa: E402
+from mlbench.tune.torch import TabularNet, TabularNetClassifier, TabularNetRegressor, _resolve_device  # noqa: E402
 
 # check_estimator runs ~50 checks per estimator; 5 epochs of batches of 64 keep them at a few seconds each.
 CHECKED = [TabularNetClassifier(max_epochs=5, batch_size=64), TabularNetRegressor(max_epochs=5, batch_size=64)]
@@ -97,9 +97,9 @@ def test_out_of_memory_is_a_runtime_error_after_emptying_the_cache(monkeypatch):
 
 
 def test_import_does_not_load_torch_and_torch_is_the_real_package():
-    code = ("import sys, mlbench.torch; assert 'torch' not in sys.modules, 'torch imported at module level'; "
-            "import numpy as np; m = mlbench.torch.TabularNet(max_epochs=1).fit(np.eye(30), np.arange(30) % 2); "
-            "t = sys.modules['torch']; assert t is not mlbench.torch and hasattr(t, 'nn') and 'site-packages' in t.__file__; "
+    code = ("import sys; from mlbench.tune import torch as T; assert 'torch' not in sys.modules, 'torch imported at module level'; "
+            "import numpy as np; m = T.TabularNet(max_epochs=1).fit(np.eye(30), np.arange(30) % 2); "
+            "t = sys.modules['torch']; assert t is not T and hasattr(t, 'nn') and 'site-packages' in t.__file__; "
             "assert isinstance(m.net_, t.nn.Module)")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
@@ -167,7 +167,7 @@ def test_fit_speed_20000_rows():
 
 def test_sweep_prunes_on_epochs(tmp_path):
     pytest.importorskip("optuna")
-    from mlbench.sweep import space, tune
+    from mlbench.tune.sweep import space, tune
 
     X, y = _data(240)
     est = TabularNetClassifier(max_epochs=9, patience=None, hidden=(16,))

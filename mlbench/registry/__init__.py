@@ -1,0 +1,8 @@
+"""The model registry, `mb.models`: package, list, get, load (integrity-checked), promote, history, compare.
+
+Hand-written: the public names of `mlbench.registry.store`, and `compare` from `mlbench.registry.compare`."""
+from mlbench.registry.store import *  # noqa: F401,F403
+from mlbench.registry.store import __all__ as _store_all
+from mlbench.registry.compare import compare  # noqa: F401  (the name shadows the module as an attribute)
+
+__all__ = [*_store_all, "compare"]

@@ -1,0 +1,1 @@
+"""Tuning: sweeps on Optuna (`mb.tune`, the function in `mlbench.tune.sweep`) and the torch TabularNet."""
