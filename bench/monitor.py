@@ -101,15 +101,15 @@ def timed(label, fn):
 DASHBOARD_LOAD = """
 import json, sys, time
 t0 = time.perf_counter()
-from mlbench.views import dashboard
+from mlbench.views.page import load, load_drift, page, sections
 from mlbench.data.profile import Profile
 ref = Profile.from_dict(json.loads(open(sys.argv[2]).read()))
 t1 = time.perf_counter()
-d = dashboard.load("bench-model", store=sys.argv[1], freq="auto", drift=False, reference=ref)
-charts = dashboard.page(d, drift=False)
+d = load("bench-model", store=sys.argv[1], freq="auto", drift=False, reference=ref)
+charts = page(d, drift=False)
 t2 = time.perf_counter()
-dashboard.load_drift(d, sys.argv[1], reference=ref)
-heat = dashboard.sections(d)["drift"]
+load_drift(d, sys.argv[1], reference=ref)
+heat = sections(d)["drift"]
 t3 = time.perf_counter()
 assert 'data-chart="drift"' in heat and not d.errors, d.errors
 print(json.dumps({"dashboard_load_s": t3 - t1, "dashboard_load_with_imports_s": t3 - t0, "dashboard_charts_s": t2 - t1,

@@ -5,10 +5,10 @@
    validate → tune → evaluate → package → gate → drift report → promote. Every step's executed
    notebook, log and outputs stay under OUT/pipeline/runs/<run-id>/; a second run is all cache
    hits.
-2. Serves the promoted model (`mlbench.serve.app.serve`, logging into the monitor store
+2. Serves the promoted model (`mlbench.serve.process.serve`, logging into the monitor store
    OUT/monitor) and sends July–December month by month through it, posting each month's
    arrival labels to /feedback, so the store fills with real, seasonally drifting traffic.
-   After each month, as cron would, it runs the alert check (`mlbench.monitor.store.check`) with the
+   After each month, as cron would, it runs the alert check (`mlbench.monitor.alerts.check`) with the
    rules in OUT/monitor_rules.yaml: drifted-feature share, ROC AUC drop on labeled traffic,
    p99 latency, validation failures. Firings are recorded in the store's alert history.
 3. Reads the monitor store back: per month, requests, rows, latency, accuracy and ROC AUC on
@@ -150,7 +150,7 @@ def serve_months(out: Path, tag: str, args) -> dict:
     import httpx
 
     import mlbench as mb
-    from mlbench.serve import app as serving
+    from mlbench.serve import process as serving
 
     feats = _features(out)
     flights = mb.flights()

@@ -15,7 +15,8 @@ from mlbench.data.profile import Profile, profile
 from mlbench.data.validate import Suite, ValidationResult
 from mlbench.drift.report import DriftReport, drift
 from mlbench.drift.model import ModelDrift, model_drift
-from mlbench.tune.sweep import Sweep, SweepError, space, tune
+from mlbench.tune.space import SweepError, space
+from mlbench.tune.sweep import Sweep, tune
 from mlbench import registry as models  # `mb.models`: the registry package
 from mlbench.registry.store import package
 from mlbench.pipeline.gate import GateResult, gate

@@ -154,7 +154,7 @@ def tune_cmd(
 ):
     "Run a tuning sweep described in a YAML file; prints the best parameters."
     require("tune", "optuna", feature="mlbench tune")
-    from mlbench.tune.sweep import tune_config
+    from mlbench.tune.config import tune_config
 
     over = {k: v for k, v in (("n_trials", n_trials), ("study_name", study_name)) if v is not None}
     sw = tune_config(config, progress=sys.stderr.isatty(), **over)
@@ -182,7 +182,8 @@ def run_cmd(
     require("pipeline", "papermill", "nbclient", "jupyter_client", "ipykernel", feature="mlbench run")
     import yaml
 
-    from mlbench.pipeline.runner import PipelineError, run
+    from mlbench.pipeline.runner import run
+    from mlbench.pipeline.spec import PipelineError
 
     params = {}
     for p in param:
@@ -291,7 +292,8 @@ def serve_cmd(
     import os
 
     from mlbench.registry import store as models
-    from mlbench.serve.app import ServeConfig, command
+    from mlbench.serve.batcher import ServeConfig
+    from mlbench.serve.process import command
 
     pm = models.verify(tag, trust=trust)
     if (canary is not None or shadow) and not challenger:
@@ -408,7 +410,7 @@ def monitor_check_cmd(
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the evaluation and firings as JSON here"),
 ):
     "Evaluate alert rules on the latest windows; exit 1 when a rule fires (firings recorded, webhooks POSTed)."
-    from mlbench.monitor import store as monitor
+    from mlbench import monitor
 
     res = monitor.check(rules, model=model, store=store)
     for e in res.evaluated:
@@ -437,15 +439,15 @@ def dashboard_cmd(
     "Monitoring dashboard: live under Voila (one kernel per viewer), or a static HTML snapshot."
     require("dashboard", "plotly", "nbclient", "nbconvert", "ipywidgets", *(() if static else ("voila",)),
             feature="mlbench dashboard")
-    from mlbench.views import dashboard
+    from mlbench.views import voila
 
     if static is not None:
-        out = dashboard.export_static(static, model=model, store=store, freq=freq)
+        out = voila.export_static(static, model=model, store=store, freq=freq)
         typer.echo(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
         return
-    dashboard.voila_command(port, host, token, cull_idle, freq=freq)  # refusals before anything starts
+    voila.voila_command(port, host, token, cull_idle, freq=freq)  # refusals before anything starts
     typer.echo(f"dashboard on http://{host}:{port}/" + ("?token=..." if token else "") + " (Ctrl-C stops)", err=True)
-    raise typer.Exit(dashboard.serve(port, host, model=model, store=store, freq=freq, token=token, cull_idle_s=cull_idle))
+    raise typer.Exit(voila.serve(port, host, model=model, store=store, freq=freq, token=token, cull_idle_s=cull_idle))
 
 
 @app.callback(invoke_without_command=True)

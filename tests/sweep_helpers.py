@@ -38,3 +38,13 @@ class Faulty(ClassifierMixin, BaseEstimator):
         if self.mode == "nan":
             return math.nan
         return float(np.mean(self.predict(X) == np.asarray(y)))
+
+
+def tune_later(delay: float, kwargs: dict) -> None:
+    "A background sweep's child that is slow to start: it sleeps, then runs mlbench's tune (its study appears late)."
+    import time
+
+    from mlbench.tune.sweep import tune
+
+    time.sleep(delay)
+    tune(**kwargs)

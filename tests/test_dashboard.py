@@ -18,7 +18,7 @@ import pytest
 
 import mlbench as mb
 from mlbench.data import logstore
-from mlbench.serve import app as serving
+from mlbench.serve import process as serving
 
 pytestmark = pytest.mark.timeout(300)
 MLBENCH = str(Path(sys.executable).parent / "mlbench")

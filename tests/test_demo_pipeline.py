@@ -169,7 +169,7 @@ def _month_windows(s: dict) -> dict:
 
 
 def _independent(s: dict, env: dict) -> dict:
-    """Per month's last window, recomputed from the store's raw parts, not through mlbench.monitor.store: the drifted
+    """Per month's last window, recomputed from the store's raw parts, not through mlbench.monitor: the drifted
     share of the features (that window's profiles merged, `mb.drift` against the packaged reference) and the ROC
     AUC of its labeled predictions (scikit-learn) against the packaged figure."""
     wins = {m: w.isoformat() for m, w in _month_windows(s).items()}
@@ -258,10 +258,11 @@ def test_dashboard_shows_the_served_months(demo, tmp_path):
     wins = sorted(st["window"])
     got = _py(f"""
 import json
-from mlbench.views import dashboard
-d = dashboard.load({s["pipeline"]["tag"].split(":")[0]!r}, store={s["serving"]["monitor"]!r}, freq="{WINDOW_S}s")
-fig = dashboard.drift_figure(d.drift)
-html = dashboard.page(d)
+from mlbench.views.charts import drift_figure
+from mlbench.views.page import load, page
+d = load({s["pipeline"]["tag"].split(":")[0]!r}, store={s["serving"]["monitor"]!r}, freq="{WINDOW_S}s")
+fig = drift_figure(d.drift)
+html = page(d)
 print(json.dumps({{"x": list(fig.data[0].x), "y": list(fig.data[0].y), "errors": d.errors, "heat": d.drift_freq,
                   "drifted": sorted(set(d.drift.loc[d.drift["drifted"], "column"])),
                   "rules": sorted(set(d.alerts["rule"])), "has_drift": 'data-chart="drift"' in html,

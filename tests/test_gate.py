@@ -16,7 +16,7 @@ from sklearn.metrics import log_loss, roc_auc_score
 
 import mlbench as mb
 from mlbench import models
-from mlbench.serve import app as serving
+from mlbench.serve import process as serving
 from mlbench.pipeline.gate import GateError, GateFailed, gate
 
 pytestmark = pytest.mark.timeout(300)

@@ -175,7 +175,7 @@ SMOKE = {
         """),
     "serve": ("py", """
         import os, httpx, numpy as np, pandas as pd, mlbench as mb
-        from mlbench.serve import app as serving
+        from mlbench.serve import process as serving
         from sklearn.linear_model import LogisticRegression
         X = pd.DataFrame({"a": np.arange(100.0), "b": np.arange(100.0) % 7}); y = (X["a"] > 50).astype(int)
         tag = mb.package(LogisticRegression().fit(X, y), "smoke", reference=X)

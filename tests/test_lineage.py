@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 
 from mlbench.pipeline import runner as pl
+from mlbench.pipeline.cache import package_versions
+from mlbench.pipeline.execute import execute
 from mlbench.pipeline.lineage import Ledger, LineageError, model_lineage
-from mlbench.pipeline.runner import Pipeline, lineage, run
+from mlbench.pipeline.runner import lineage, run
+from mlbench.pipeline.spec import Pipeline
 
 pytestmark = pytest.mark.timeout(300)
 FIXTURES = Path(__file__).parent / "fixtures" / "pipeline"
@@ -63,7 +66,7 @@ def test_record_cache_hit_and_model_lineage(proj):
     assert make["outputs"] == {"result.json": sha(folder / "make" / "result.json")}
     assert train["outputs"] == {"model.txt": sha(folder / "train" / "model.txt"),
                                 "report.html": sha(folder / "train" / "report.html")}
-    assert train["parameters"] == {} and train["packages"] == make["packages"] == pl.package_versions()
+    assert train["parameters"] == {} and train["packages"] == make["packages"] == package_versions()
     assert train["executed_notebook"] == str(folder / "train" / "train.ipynb")
     reports = {rep["step"]: rep for rep in ml.reports}
     assert reports["train"]["sha256"] == sha(folder / "train" / "report.html")
@@ -119,7 +122,7 @@ def test_record_outside_the_runner_does_nothing(proj):
     "The same step notebook executed without the runner (no MLBENCH_RECORD): record() is a no-op, no error."
     (proj / "up").mkdir()
     (proj / "up" / "result.json").write_text("{}")
-    status, message, _ = pl.execute(proj / "train.ipynb", proj / "out.ipynb",
+    status, message, _ = execute(proj / "train.ipynb", proj / "out.ipynb",
                                     {"upstream": {"make": str(proj / "up")}, "output_dir": str(proj)}, cwd=proj)
     assert status == "SUCCEEDED", message
     assert (proj / "model.txt").exists() and not list(proj.rglob("*.records.jsonl"))

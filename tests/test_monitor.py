@@ -1,4 +1,4 @@
-"""mlbench.monitor.store against independent computations: windows() vs pandas over the logged
+"""mlbench.monitor against independent computations: windows() vs pandas over the logged
 predictions and the known latencies, drift_over_time on the flights months, CBPE vs realized
 accuracy (train January-June, serve July-December), alert rules, a loopback webhook receiver,
 a pipeline action, the CLI's exit codes, damaged stores, and a real served model."""
@@ -337,7 +337,7 @@ def test_unknown_metric_and_bad_rules_are_refused_at_load(tmp_path):
 def test_windows_of_a_served_model_match_its_prediction_log(flights, tmp_path):
     import httpx
 
-    from mlbench.serve import app as serving
+    from mlbench.serve import process as serving
 
     df, X, y = flights
     Xs = X.head(3000).astype({"carrier": str, "origin": str})

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from mlbench.pipeline import runner as pl
-from mlbench.pipeline.runner import Pipeline, PipelineError, lineage, run
+from mlbench.pipeline.runner import lineage, run
+from mlbench.pipeline.spec import Pipeline, PipelineError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pipeline"
 

@@ -16,7 +16,7 @@ import mlbench as mb
 from mlbench import models
 from mlbench.data import logstore
 from mlbench.serve import rollout
-from mlbench.serve import app as serving
+from mlbench.serve import process as serving
 
 pytestmark = pytest.mark.timeout(600)
 FEATURES = ["day", "sched_dep_time", "distance", "carrier", "origin"]

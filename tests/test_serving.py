@@ -19,7 +19,8 @@ import pytest
 import mlbench as mb
 from mlbench import models
 from mlbench.data import logstore
-from mlbench.serve import app as serving
+from mlbench.serve import process as serving
+from mlbench.serve.batcher import ServeConfig
 
 pytestmark = pytest.mark.timeout(600)
 TESTS = Path(__file__).parent
@@ -278,7 +279,7 @@ def slow_tag():
 
 def _start_raw(tag, env_extra, tmp_path):
     port = serving.free_port()
-    env = {**os.environ, **serving.ServeConfig(model_tag=tag, monitor=str(tmp_path / "mon"), **env_extra).env(),
+    env = {**os.environ, **ServeConfig(model_tag=tag, monitor=str(tmp_path / "mon"), **env_extra).env(),
            "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]), "BENTOML_HOME": str(models.home())}
     log = open(tmp_path / f"server-{port}.log", "w+b")
     proc = subprocess.Popen(serving.command(tag, port), env=env, stdout=log, stderr=subprocess.STDOUT,

@@ -15,8 +15,10 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
-from mlbench.tune import sweep as S
-from mlbench.tune.sweep import SweepError, space, tune
+from mlbench.tune import engine, sweep as S, trial
+from mlbench.tune.space import STARTUP_GP, STARTUP_TPE, SweepError, space
+from mlbench.tune.storage import _Lock
+from mlbench.tune.sweep import tune
 
 optuna = pytest.importorskip("optuna")
 TESTS = Path(__file__).parent
@@ -53,12 +55,12 @@ def test_same_seed_same_trials_with_two_workers_and_one(tmp_path):
 def test_gp_sampler_gives_the_same_trials_with_two_workers_and_one(tmp_path):
     pytest.importorskip("torch")
     sp = {"learning_rate": space.float(0.01, 0.3, log=True), "max_leaf_nodes": space.int(4, 31), "max_iter": 10}
-    kw = dict(cv=3, scoring="roc_auc", n_trials=S.STARTUP_GP + S.WINDOW + 1, progress=False, seed=5, sampler="gp", refit=False)
+    kw = dict(cv=3, scoring="roc_auc", n_trials=STARTUP_GP + engine.WINDOW + 1, progress=False, seed=5, sampler="gp", refit=False)
     a = tune(HistGradientBoostingClassifier(), sp, X, Y, n_jobs=2, storage=tmp_path / "a.db", **kw)
     b = tune(HistGradientBoostingClassifier(), sp, X, Y, n_jobs=1, storage=tmp_path / "b.db", **kw)
     pd.testing.assert_frame_equal(_trials(a), _trials(b))
     t = tune(HistGradientBoostingClassifier(), sp, X, Y, n_jobs=1, storage=tmp_path / "t.db", **{**kw, "sampler": "tpe"})
-    n = min(S.STARTUP_GP, S.STARTUP_TPE)  # the same random start as TPE's, then the GP's own proposals
+    n = min(STARTUP_GP, STARTUP_TPE)  # the same random start as TPE's, then the GP's own proposals
     pd.testing.assert_frame_equal(_trials(a).iloc[:n], _trials(t).iloc[:n])
     assert not np.allclose(a.trials["learning_rate"].iloc[n:], t.trials["learning_rate"].iloc[n:])
 
@@ -79,13 +81,13 @@ def test_auto_resource():
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
 
-    assert S._auto_resource(HistGradientBoostingClassifier()) == "folds"  # early stopping: fewer iterations save little
-    assert S._auto_resource(RandomForestClassifier()) == "n_estimators"
-    assert S._auto_resource(LogisticRegression()) == "folds"  # max_iter caps convergence there, it adds nothing
-    assert S._auto_resource(Faulty()) == "folds"
-    assert S._rungs("halving", "auto", HistGradientBoostingClassifier(), 1000, n_folds=3) == ("folds", [1, 3])
-    assert S._rungs("halving", "folds", Faulty(), 1000, n_folds=5) == ("folds", [1, 2, 5])
-    assert S._rungs(None, "auto", Faulty(), 1000, n_folds=5) == ("folds", [5])
+    assert trial._auto_resource(HistGradientBoostingClassifier()) == "folds"  # early stopping: fewer iterations save little
+    assert trial._auto_resource(RandomForestClassifier()) == "n_estimators"
+    assert trial._auto_resource(LogisticRegression()) == "folds"  # max_iter caps convergence there, it adds nothing
+    assert trial._auto_resource(Faulty()) == "folds"
+    assert trial._rungs("halving", "auto", HistGradientBoostingClassifier(), 1000, n_folds=3) == ("folds", [1, 3])
+    assert trial._rungs("halving", "folds", Faulty(), 1000, n_folds=5) == ("folds", [1, 2, 5])
+    assert trial._rungs(None, "auto", Faulty(), 1000, n_folds=5) == ("folds", [5])
 
 
 def test_scores_are_plain_cross_validation(tmp_path):
@@ -173,7 +175,8 @@ _RUNNER = textwrap.dedent("""
     sys.path.insert(0, {tests!r})
     from sklearn.datasets import load_breast_cancer
     from sweep_helpers import Faulty
-    from mlbench.tune.sweep import space, tune
+    from mlbench.tune.space import space
+    from mlbench.tune.sweep import tune
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     tune(Faulty(sleep=0.15), {{"C": space.float(0.01, 10, log=True)}}, X, y, cv=3, n_trials=40,
          storage={db!r}, study_name="resume", progress=False, pruner=None, batch_size=1)
@@ -219,7 +222,7 @@ def test_killed_sweep_resumes_without_redoing_trials(tmp_path):
 
 def test_two_processes_on_one_sqlite_file_are_refused(tmp_path):
     db = tmp_path / "l.db"
-    holder = S._Lock(db)
+    holder = _Lock(db)
     try:
         with pytest.raises(SweepError, match="journal"):
             tune(Faulty(), {"C": space.float(0.1, 1)}, X, Y, cv=3, n_trials=2, storage=db, progress=False)
@@ -300,6 +303,29 @@ def test_background_sweep_runs_outside_the_kernel_and_stops_cleanly(tmp_path):
     pd.testing.assert_frame_equal(done.trials.iloc[:len(stopped)], stopped)  # nothing stored was lost or redone
 
 
+def test_a_just_started_background_sweep_can_be_read_at_once(tmp_path):
+    "handle.sweep() (and so SweepView(handle)) right after tune(background=True) waits for the child's study."
+    import multiprocessing as mp
+
+    import sweep_helpers
+
+    kw = dict(estimator=Faulty(), space={"C": space.float(0.01, 10, log=True)}, X=X, y=Y, cv=3, n_trials=3,
+              storage=str(tmp_path / "l.db"), study_name="late", pruner=None, progress=False, refit=False)
+    p = mp.get_context("spawn").Process(target=sweep_helpers.tune_later, args=(2.0, kw))
+    p.start()
+    h = S.SweepHandle(p, None, "late", tmp_path / "l.db", None)
+    t0 = time.time()
+    sw = h.sweep()  # raised SweepError("no study 'late' ...") while the child had not made it yet
+    assert time.time() - t0 >= 1.0 and len(sw.trials) <= 3
+    p.join(120)
+    assert p.exitcode == 0 and len(S.Sweep.load("late", tmp_path / "l.db").trials) == 3
+    p = mp.get_context("spawn").Process(target=sweep_helpers.tune_later, args=(0.0, {**kw, "study_name": "x"}))
+    p.start()
+    p.join(120)
+    with pytest.raises(SweepError, match="no study 'nope'"):  # a finished child and no study: the error at once
+        S.SweepHandle(p, None, "nope", tmp_path / "l.db", None).sweep()
+
+
 def test_importances_and_overfitting(tmp_path):
     sp = {"learning_rate": space.float(0.01, 0.5, log=True), "max_leaf_nodes": space.int(2, 63), "max_iter": 40,
           "l2_regularization": space.float(0.0, 1.0)}
@@ -369,7 +395,8 @@ _ORPHAN = textwrap.dedent("""
     sys.path.insert(0, {tests!r})
     from sklearn.datasets import load_breast_cancer
     from sweep_helpers import Faulty
-    from mlbench.tune.sweep import space, tune
+    from mlbench.tune.space import space
+    from mlbench.tune.sweep import tune
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     tune(Faulty(sleep=0.3), {{"C": space.float(0.01, 10, log=True)}}, X, y, cv=3, n_trials=500, n_jobs=2,
          storage={db!r}, study_name="o", progress=False, pruner=None)

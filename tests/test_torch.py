@@ -12,7 +12,8 @@ torch = pytest.importorskip("torch")
 from sklearn.base import clone, is_classifier, is_regressor  # noqa: E402
 from sklearn.utils.estimator_checks import check_regressors_train, parametrize_with_checks  # noqa: E402
 
-from mlbench.tune.torch import TabularNet, TabularNetClassifier, TabularNetRegressor, _resolve_device  # noqa: E402
+from mlbench.tune.net import _resolve_device  # noqa: E402
+from mlbench.tune.torch import TabularNet, TabularNetClassifier, TabularNetRegressor  # noqa: E402
 
 # check_estimator runs ~50 checks per estimator; 5 epochs of batches of 64 keep them at a few seconds each.
 CHECKED = [TabularNetClassifier(max_epochs=5, batch_size=64), TabularNetRegressor(max_epochs=5, batch_size=64)]
@@ -167,7 +168,8 @@ def test_fit_speed_20000_rows():
 
 def test_sweep_prunes_on_epochs(tmp_path):
     pytest.importorskip("optuna")
-    from mlbench.tune.sweep import space, tune
+    from mlbench.tune.space import space
+    from mlbench.tune.sweep import tune
 
     X, y = _data(240)
     est = TabularNetClassifier(max_epochs=9, patience=None, hidden=(16,))

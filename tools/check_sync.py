@@ -9,7 +9,7 @@ BIN = Path(sys.executable).parent
 
 
 def snapshot():
-    files = sorted(ROOT.glob("nbs/*.ipynb")) + sorted(ROOT.glob("mlbench/**/*.py"))
+    files = sorted(ROOT.glob("nbs/**/*.ipynb")) + sorted(ROOT.glob("mlbench/**/*.py"))
     return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ColumnError
-from .sketch import BLOCK, EXACT_LIMIT, Distinct, TopK, hash_numbers, hash_values
+from .sketch import BLOCK, EXACT_LIMIT, Distinct, TopK
 
 KLL_K = 400  # KLL accuracy parameter: normalized rank error ~0.7%
 MAX_KEY_CHARS = 200  # frequent string values are stored truncated to this many characters
@@ -130,6 +130,29 @@ def _kind(s: pd.Series) -> str:
     if inferred in ("datetime", "datetime64", "date"):
         return "datetime"
     return "string"
+
+# %% ../../nbs/12_data.column.ipynb #06c380a8
+KLL_SAMPLE = 1 << 16  # at 2x this many values and more, the sketch is fed a uniform sample (see below)
+
+
+def _kll(x: np.ndarray):
+    "A KLL sketch of the values `x`: whole below 2 * KLL_SAMPLE values, else from a weighted uniform sample."
+    import datasketches as ds
+
+    n = len(x)
+    k = ds.kll_doubles_sketch(KLL_K)
+    if n < 2 * KLL_SAMPLE:
+        k.update(x if x.flags.writeable else x.copy())  # the binding refuses read-only (copy-on-write) arrays
+        return k
+    levels = int(math.log2(n / KLL_SAMPLE))
+    m = (n - 2) >> levels
+    rng = np.random.default_rng(n)  # seeded by the size: the same data gives the same sample
+    k.update(x[rng.integers(0, n, m)])
+    for _ in range(levels):  # merging a sketch with a copy of itself doubles every item's weight
+        k.merge(ds.kll_doubles_sketch.deserialize(k.serialize()))
+    rest = n - (m << levels)  # 2 <= rest < 2 ** levels + 2: the exact extremes, then more sampled values
+    k.update(np.concatenate([[x.min(), x.max()], x[rng.integers(0, n, rest - 2)]]))
+    return k
 
 # %% ../../nbs/12_data.column.ipynb #2f0c0829
 @dataclass
@@ -252,199 +275,6 @@ def _merge_values(a: ColumnProfile, b: ColumnProfile) -> tuple[object, tuple | N
     k = ds.kll_doubles_sketch.deserialize(ka.serialize())  # a copy: merge mutates
     k.merge(kb)
     return k, None
-
-# %% ../../nbs/12_data.column.ipynb #64d1ec91
-_NULL_HASH = np.uint64(0x9E3779B97F4A7C15)
-
-
-def _column(name: str, s: pd.Series) -> tuple[ColumnProfile, np.ndarray]:
-    "Profile one column; also return a per-row uint64 hash (for duplicate rows)."
-    kind = _kind(s)
-    cp = ColumnProfile(name, kind, str(s.dtype), count=len(s))
-    if kind in ("categorical", "string"):
-        return _strings(cp, s)
-    if kind in ("integer", "boolean"):
-        return _integers(cp, s)
-    return _numbers(cp, s)
-
-
-def _as_float(cp: ColumnProfile, s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    "Values as float64 (nulls NaN) and the null mask (numbers, datetimes, timedeltas)."
-    if cp.kind == "datetime":
-        if s.dtype == object:
-            s = pd.to_datetime(s, utc=True, errors="coerce", format="mixed")
-        tz = getattr(s.dtype, "tz", None)
-        if tz is not None:
-            cp.tz = str(tz)
-            s = s.dt.tz_convert("UTC").dt.tz_localize(None)
-        null = s.isna().to_numpy()
-        v = s.to_numpy(dtype="datetime64[us]").view(np.int64).astype(np.float64)
-        v[null] = np.nan
-        return v, null
-    if pd.api.types.is_timedelta64_dtype(s.dtype):
-        return s.dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan), s.isna().to_numpy()
-    if s.dtype == object:
-        s = pd.to_numeric(s, errors="coerce")
-    v = s.to_numpy(dtype=np.float64, na_value=np.nan)
-    return v, np.isnan(v)
-
-
-def _numbers(cp: ColumnProfile, s: pd.Series) -> tuple[ColumnProfile, np.ndarray]:
-    v, null = _as_float(cp, s)
-    cp.null_count = int(null.sum())
-    if s.dtype.kind == "f":
-        cp.nan_count = cp.null_count
-    finite = np.isfinite(v)
-    n_fin = int(finite.sum())
-    x = v if n_fin == len(v) else v[finite]
-    if n_fin != len(v) - cp.null_count:
-        cp.posinf_count = int(np.count_nonzero(v == np.inf))
-        cp.neginf_count = int(np.count_nonzero(v == -np.inf))
-    cp.moments = Moments.of(x)
-    h = hash_values(v)
-    h[null] = _NULL_HASH
-    cp.distinct = Distinct.of(h if cp.null_count == 0 else h[~null])
-    if cp.distinct.is_exact:  # few distinct values: exact counts (exact quantiles), no sketch needed
-        vc = pd.Series(v[~null] if cp.null_count else v).value_counts(sort=False)
-        cp.topk = TopK.of(vc.index, vc.to_numpy())
-        fin = np.isfinite(vc.index.to_numpy(dtype=np.float64))
-        cp.counts = _sorted_counts(vc.index.to_numpy(dtype=np.float64)[fin], vc.to_numpy()[fin])
-    else:
-        cp.sketch = _kll(x)
-    return cp, h
-
-
-def _sorted_counts(vals: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    "(sorted unique float values, int64 counts); values equal as floats are pooled."
-    u, inv = np.unique(vals.astype(np.float64), return_inverse=True)
-    return u, np.bincount(inv, weights=counts, minlength=len(u)).astype(np.int64)
-
-# %% ../../nbs/12_data.column.ipynb #a2a806df
-def _int_values(cp: ColumnProfile, s: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
-    "Non-null values as an int64/uint64 array, and the null mask (None when there are no nulls)."
-    if s.dtype == object:
-        s = s.astype("boolean")
-    if isinstance(s.dtype, np.dtype):
-        raw, null = s.to_numpy(), None
-    else:
-        null = s.isna().to_numpy()
-        raw = s[~null].to_numpy(dtype=getattr(s.dtype, "numpy_dtype", np.int64))
-        null = null if null.any() else None
-    if raw.dtype.kind == "b":
-        raw = raw.astype(np.int64)
-    elif raw.dtype != np.uint64:
-        raw = raw.astype(np.int64)
-    return raw, null
-
-
-def _integers(cp: ColumnProfile, s: pd.Series) -> tuple[ColumnProfile, np.ndarray]:
-    raw, null = _int_values(cp, s)
-    cp.null_count = 0 if null is None else int(null.sum())
-    x = raw.astype(np.float64)
-    cp.moments = Moments.of(x)
-    n = len(raw)
-    if n:
-        cp.int_min, cp.int_max = int(raw.min()), int(raw.max())
-    if n and cp.int_max - cp.int_min <= max(2 * n, 1 << 16):  # small range: bincount the offsets
-        lo = np.uint64(cp.int_min % 2**64)
-        offs = (raw.view(np.uint64) - lo).astype(np.intp)
-        counts = np.bincount(offs)
-        nz = np.flatnonzero(counts)
-        vals = (nz.astype(np.uint64) + lo).view(raw.dtype)
-        hu = hash_numbers(vals)
-        cp.distinct = Distinct.of(hu, unique=True)
-        cp.topk = TopK.of(vals, counts[nz])
-        if cp.distinct.is_exact:
-            cp.counts = _sorted_counts(vals, counts[nz])
-        lookup = np.zeros(len(counts), np.uint64)
-        lookup[nz] = hu
-        hv = lookup[offs]
-    else:
-        hv = hash_numbers(raw)
-        cp.distinct = Distinct.of(hv)
-        if cp.distinct.is_exact:
-            vc = pd.Series(raw).value_counts(sort=False)
-            cp.topk = TopK.of(vc.index, vc.to_numpy())
-            cp.counts = _sorted_counts(vc.index.to_numpy(), vc.to_numpy())
-    if cp.counts is None:
-        cp.sketch = _kll(x)
-    if null is None:
-        return cp, hv
-    h = np.full(len(s), _NULL_HASH)
-    h[~null] = hv
-    return cp, h
-
-
-KLL_SAMPLE = 1 << 16  # at 2x this many values and more, the sketch is fed a uniform sample (see below)
-
-
-def _kll(x: np.ndarray):
-    "A KLL sketch of the values `x`: whole below 2 * KLL_SAMPLE values, else from a weighted uniform sample."
-    import datasketches as ds
-
-    n = len(x)
-    k = ds.kll_doubles_sketch(KLL_K)
-    if n < 2 * KLL_SAMPLE:
-        k.update(x if x.flags.writeable else x.copy())  # the binding refuses read-only (copy-on-write) arrays
-        return k
-    levels = int(math.log2(n / KLL_SAMPLE))
-    m = (n - 2) >> levels
-    rng = np.random.default_rng(n)  # seeded by the size: the same data gives the same sample
-    k.update(x[rng.integers(0, n, m)])
-    for _ in range(levels):  # merging a sketch with a copy of itself doubles every item's weight
-        k.merge(ds.kll_doubles_sketch.deserialize(k.serialize()))
-    rest = n - (m << levels)  # 2 <= rest < 2 ** levels + 2: the exact extremes, then more sampled values
-    k.update(np.concatenate([[x.min(), x.max()], x[rng.integers(0, n, rest - 2)]]))
-    return k
-
-# %% ../../nbs/12_data.column.ipynb #341502ae
-def _strings(cp: ColumnProfile, s: pd.Series) -> tuple[ColumnProfile, np.ndarray]:
-    if s.dtype == object:
-        inferred = pd.api.types.infer_dtype(s, skipna=True)
-        if inferred not in ("string", "empty"):
-            null = s.isna()
-            types = s[~null].map(lambda v: type(v).__name__).value_counts()
-            cp.type_counts = {str(k): int(c) for k, c in types.items()}
-            s = s.map(_to_text, na_action="ignore")
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        codes = s.cat.codes.to_numpy().astype(np.intp)
-        uniques = s.cat.categories.astype(str)
-    else:
-        codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    null = codes < 0
-    cp.null_count = int(null.sum())
-    counts = np.bincount(codes[~null], minlength=len(uniques)) if len(uniques) else np.zeros(0, np.int64)
-    used = counts > 0
-    u = pd.Index(np.asarray(uniques, dtype=object)[used], dtype=object)
-    if len(u) and pd.api.types.infer_dtype(u) != "string":  # categories may be numbers or dates
-        u = u.map(str)
-    c = counts[used]
-    try:
-        hu = hash_values(u.to_numpy())
-    except UnicodeEncodeError:  # lone surrogates (bytes decoded with 'surrogateescape'): escape them
-        u = u.map(lambda v: v.encode("utf-8", "backslashreplace").decode("utf-8"))
-        hu = hash_values(u.to_numpy())
-    cp.distinct = Distinct.of(hu, unique=True)
-    lens = u.str.len().to_numpy(dtype=np.int64)
-    if len(lens):
-        cp.len_min, cp.len_max, cp.len_sum = float(lens.min()), float(lens.max()), int((lens * c).sum())
-    keys = [k if len(k) <= MAX_KEY_CHARS else k[:MAX_KEY_CHARS] + "…" for k in u] if (lens > MAX_KEY_CHARS).any() else u
-    cp.topk = TopK.of(keys, c) if len(keys) == len(set(keys)) else TopK.of(*_regroup(keys, c))
-    full = np.full(len(uniques) + 1, _NULL_HASH)  # the last slot serves code -1 (null)
-    full[:-1][used] = hu
-    return cp, full[codes]
-
-
-def _to_text(v) -> str:
-    "A stable text form of any cell value (bytes decoded, containers as repr)."
-    if isinstance(v, bytes):
-        return v.decode("utf-8", "backslashreplace")
-    return v if isinstance(v, str) else repr(v)
-
-
-def _regroup(keys, counts):
-    g = pd.Series(counts).groupby(pd.Index(keys, dtype=object), sort=False).sum()
-    return g.index, g.to_numpy()
 
 # %% ../../nbs/12_data.column.ipynb #3097d36a
 def _out(cp: ColumnProfile, v: float):

@@ -84,7 +84,7 @@ def _side_frame(s: pd.Series, seed: int) -> _Side:
         vc = v.value_counts()
         side.keys, side.cnt = vc.index.tolist(), vc.to_numpy(dtype=np.int64)
         return side
-    from mlbench.data.column import _as_float
+    from mlbench.data.values import _as_float
 
     cp = ColumnProfile(str(s.name), kind, str(s.dtype), count=len(s))
     x, _ = _as_float(cp, s) if kind != "integer" else (s.to_numpy(dtype=np.float64, na_value=np.nan), None)
