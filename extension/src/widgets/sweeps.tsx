@@ -109,7 +109,7 @@ export function SweepsView(props: { app: IMlbenchApp; refreshCount: number; visi
       {!!total && <Warning message={list.note} />}
       {total === 0 && !list.error && (
         <Empty note={list.note}>
-          No sweeps in the sweep storage yet. Start one with <code>mlbench.sweep(estimator, space, …)</code> in a
+          No sweeps in the sweep storage yet. Start one with <code>mb.tune(estimator, space, X, y, study_name=…)</code> in a
           notebook or <code>mlbench tune</code>; set the storage in Settings → mlbench → sweepStorage.
         </Empty>
       )}
