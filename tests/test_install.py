@@ -11,6 +11,7 @@ wheel is installed again with the extra, so the core's packages are not unpacked
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -188,8 +189,13 @@ SMOKE = {
         """),
     "pipeline": ("cli", ["run", "p.yaml", "-p", "n=3"]),
     "dashboard": ("cli", ["dashboard", "--static", "dash.html", "--store", "store"]),
-    "lab": ("cmd", ["jupyter", "lab", "--version"]),
+    "lab": ("lab", None),
 }
+
+
+def _plain(text: str) -> str:
+    "Terminal colour codes removed."
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
 
 
 def _extra_venv(core: Path, wheel: Path, extra: str) -> Path:
@@ -218,8 +224,15 @@ def _smoke(core, wheel, data, tmp_path, extra):
         (work / "store").mkdir()
         r = _mlbench(venv, *what, cwd=work, env=env)
         assert r.returncode == 0, (extra, r.stdout[-3000:], r.stderr[-3000:])
-    else:
-        _run([venv / "bin" / what[0], *what[1:]], cwd=work, env=env)
+    else:  # lab: both extension lists say enabled and OK, with no Node.js anywhere on PATH
+        env["PATH"] = str(venv / "bin")
+        assert shutil.which("node", path=env["PATH"]) is None
+        labext = _run([venv / "bin" / "jupyter", "labextension", "list"], cwd=work, env=env)
+        lab_out = labext.stdout + labext.stderr
+        assert re.search(r"@mlbench/labextension v\S+ .*enabled.* .*OK", _plain(lab_out)), lab_out
+        srvext = _run([venv / "bin" / "jupyter", "server", "extension", "list"], cwd=work, env=env)
+        srv_out = _plain(srvext.stdout + srvext.stderr)
+        assert re.search(r"mlbench\.jupyter\s+enabled", srv_out) and re.search(r"mlbench\.jupyter\s+OK", srv_out), srv_out
     shutil.rmtree(venv)  # keep the disk use of the test bounded
     return extra
 
