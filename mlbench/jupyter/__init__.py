@@ -21,7 +21,7 @@ def _jupyter_server_extension_points() -> list[dict]:
 def _load_jupyter_server_extension(serverapp) -> None:
     "Register the handlers on `serverapp`; served models and jobs stop when the server exits."
     from mlbench.jupyter.handlers import setup
-    from mlbench.jupyter.state import State
+    from mlbench.jupyter.context import State
 
     root = getattr(getattr(serverapp, "contents_manager", None), "root_dir", None) or serverapp.root_dir
     state = State(root, serverapp.data_dir, serverapp.log)

@@ -22,7 +22,7 @@ from pytest_jupyter.jupyter_server import *  # noqa: F401,F403 - the jp_* fixtur
 import mlbench as mb
 from mlbench import models, monitor
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))
 from seed_helpers import seed_monitor, step_notebook  # noqa: E402 - shared with the browser tests
 
 pytestmark = pytest.mark.timeout(300)

@@ -23,7 +23,7 @@ from mlbench.pipeline import runner as pipeline
 
 pytestmark = pytest.mark.timeout(600)
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ROWS, TRIALS, PER_MONTH, PER_REQUEST = 20_000, 3, 3000, 50  # a month of 3,000 rows: enough for drift tests to see
 WINDOW_S = 2
 STEPS = ["ingest", "profile_validate", "tune", "evaluate", "package", "gate", "drift", "promote"]

@@ -26,7 +26,7 @@ import httpx
 import pandas as pd
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))
 import lab_helpers  # noqa: E402
 import seed_helpers as seed  # noqa: E402
 from lab_helpers import LAB_SETTINGS, PANEL, new_page, start_lab  # noqa: E402
@@ -34,7 +34,7 @@ from lab_helpers import LAB_SETTINGS, PANEL, new_page, start_lab  # noqa: E402
 browser = lab_helpers.browser  # the fixture, used here by name
 
 pytestmark = pytest.mark.timeout(900)
-TESTS = Path(__file__).parent
+TESTS = Path(__file__).parents[1]
 ARTIFACTS = TESTS / "artifacts"
 VIEW = {"width": 1400, "height": 900}
 SEED_TIMEOUT_S = 300  # three models packaged, two pipeline runs (three kernels) on a busy 2-core machine

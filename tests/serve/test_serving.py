@@ -23,7 +23,7 @@ from mlbench.serve import process as serving
 from mlbench.serve.batcher import ServeConfig
 
 pytestmark = pytest.mark.timeout(600)
-TESTS = Path(__file__).parent
+TESTS = Path(__file__).parents[1]
 FEATURES = ["month", "day", "sched_dep_time", "distance", "carrier", "origin"]
 
 

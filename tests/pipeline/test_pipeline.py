@@ -15,7 +15,7 @@ from mlbench.pipeline import runner as pl
 from mlbench.pipeline.runner import lineage, run
 from mlbench.pipeline.spec import Pipeline, PipelineError
 
-FIXTURES = Path(__file__).parent / "fixtures" / "pipeline"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "pipeline"
 
 
 @pytest.fixture

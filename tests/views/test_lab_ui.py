@@ -11,14 +11,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))
 import lab_helpers  # noqa: E402
 from lab_helpers import PANEL, open_notebook, run_all_cells  # noqa: E402
 
 lab, browser = lab_helpers.lab, lab_helpers.browser  # the fixtures, used here by name
 
 pytestmark = pytest.mark.timeout(600)
-ARTIFACTS = Path(__file__).parent / "artifacts"
+ARTIFACTS = Path(__file__).parents[1] / "artifacts"
 N_TRIALS = 6
 STUDY = "lab-ui"
 RUN_TIMEOUT_S = 180  # Run All to the last cell: a kernel's imports, a profile, a drift report, a process start

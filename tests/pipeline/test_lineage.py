@@ -17,7 +17,7 @@ from mlbench.pipeline.runner import lineage, run
 from mlbench.pipeline.spec import Pipeline
 
 pytestmark = pytest.mark.timeout(300)
-FIXTURES = Path(__file__).parent / "fixtures" / "pipeline"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "pipeline"
 
 
 def sha(path) -> str:

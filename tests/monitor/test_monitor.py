@@ -21,7 +21,7 @@ from mlbench.cli import main as cli_main
 from mlbench.data.logstore import WindowLogger
 
 pytestmark = pytest.mark.timeout(300)
-TESTS = Path(__file__).parent
+TESTS = Path(__file__).parents[1]
 FEATURES = ["sched_dep_time", "distance", "carrier", "origin", "dep_delay", "air_time"]
 T0 = pd.Timestamp("2026-01-05", tz="UTC").timestamp()  # long sealed: the readers compact it
 

@@ -21,7 +21,7 @@ from mlbench.tune.storage import _Lock
 from mlbench.tune.sweep import tune
 
 optuna = pytest.importorskip("optuna")
-TESTS = Path(__file__).parent
+TESTS = Path(__file__).parents[1]
 sys.path.insert(0, str(TESTS))
 from sweep_helpers import Faulty  # noqa: E402
 
