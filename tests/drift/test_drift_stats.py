@@ -135,7 +135,7 @@ _SUBPROCESS = textwrap.dedent("""
 
 def test_rerun_identical_across_processes_and_hash_seeds():
     "A rerun in a fresh interpreter with another string-hash seed gives the same JSON."
-    code = _SUBPROCESS.format(tests=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    code = _SUBPROCESS.format(tests=os.path.dirname(os.path.abspath(__file__)))  # this file is imported there
     outs = []
     for hash_seed in ("0", "12345"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}

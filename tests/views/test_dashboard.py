@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import lab_helpers  # the process helpers shared with the JupyterLab tests
 import mlbench as mb
 from mlbench.data import logstore
 from mlbench.serve import process as serving
@@ -28,35 +29,7 @@ WINDOW_S = 2  # seconds per logged window: several windows in a few seconds of t
 N_WINDOWS = 4
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _descendants(pid: int) -> list[int]:
-    "Every live process below `pid` (from /proc)."
-    kids: dict[int, list[int]] = {}
-    for p in Path("/proc").iterdir():
-        if p.name.isdigit():
-            try:
-                ppid = int((p / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            kids.setdefault(ppid, []).append(int(p.name))
-    out, todo = [], [pid]
-    while todo:
-        for k in kids.get(todo.pop(), []):
-            out.append(k)
-            todo.append(k)
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+_free_port, _descendants, _alive = lab_helpers.free_port, lab_helpers.descendants, lab_helpers.alive
 
 
 def _stop(proc: subprocess.Popen) -> list[int]:
