@@ -80,6 +80,18 @@ export function registerCommands(deps: ICommandDeps): void {
     return items.length ? items[0] : null;
   };
   const isData = (item: Contents.IModel): boolean => isDataPath(item.path, item.type === 'directory');
+  /** The data a command acts on: its `path` argument or the selection, else asked for in a dialog (null: cancelled). */
+  const dataTarget = async (
+    args: ReadonlyPartialJSONObject,
+    ask: { title: string; prompt: string; okLabel: string }
+  ): Promise<Contents.IModel | null> => {
+    const item = target(args, isData);
+    if (item) {
+      return item;
+    }
+    const answer = await askPath({ ...ask, suggestions: await listDir(currentDir(), isData) });
+    return answer ? ({ path: cleanPath(answer.path), name: basename(answer.path) } as Contents.IModel) : null;
+  };
 
   const openSidebar = (section?: SectionId): void => {
     app.shell.activateById(sidebar.id);
@@ -136,21 +148,16 @@ export function registerCommands(deps: ICommandDeps): void {
     icon: mlbenchIcon,
     isVisible: args => !!str(args, 'path') || !!args.isPalette || selection().some(isData),
     execute: async args => {
-      let item = target(args, isData);
+      const item = await dataTarget(args, {
+        title: 'Profile',
+        prompt: 'CSV/Parquet file or folder to profile (relative to the server root):',
+        okLabel: 'Profile'
+      });
       if (!item) {
-        const answer = await askPath({
-          title: 'Profile',
-          prompt: 'CSV/Parquet file or folder to profile (relative to the server root):',
-          okLabel: 'Profile',
-          suggestions: await listDir(currentDir(), isData)
-        });
-        if (!answer) {
-          return null;
-        }
-        item = { path: cleanPath(answer.path), name: basename(answer.path) } as Contents.IModel;
+        return null;
       }
       const label = `Profile ${item.name || item.path}`;
-      return startJob(label, () => client.profile(item!.path), job => openJobReport(job, label));
+      return startJob(label, () => client.profile(item.path), job => openJobReport(job, label));
     }
   });
 
@@ -160,18 +167,13 @@ export function registerCommands(deps: ICommandDeps): void {
     icon: mlbenchIcon,
     isVisible: args => !!str(args, 'path') || !!args.isPalette || selection().some(isData),
     execute: async args => {
-      let item = target(args, isData);
+      const item = await dataTarget(args, {
+        title: 'Validate',
+        prompt: 'Data to validate (CSV/Parquet file or folder):',
+        okLabel: 'Next'
+      });
       if (!item) {
-        const answer = await askPath({
-          title: 'Validate',
-          prompt: 'Data to validate (CSV/Parquet file or folder):',
-          okLabel: 'Next',
-          suggestions: await listDir(currentDir(), isData)
-        });
-        if (!answer) {
-          return null;
-        }
-        item = { path: cleanPath(answer.path), name: basename(answer.path) } as Contents.IModel;
+        return null;
       }
       let suite = str(args, 'suite');
       if (!suite) {
@@ -203,18 +205,13 @@ export function registerCommands(deps: ICommandDeps): void {
     icon: mlbenchIcon,
     isVisible: args => !!str(args, 'path') || !!args.isPalette || selection().some(isData),
     execute: async args => {
-      let item = target(args, isData);
+      const item = await dataTarget(args, {
+        title: 'Drift',
+        prompt: 'Current data (CSV/Parquet file or folder):',
+        okLabel: 'Next'
+      });
       if (!item) {
-        const answer = await askPath({
-          title: 'Drift',
-          prompt: 'Current data (CSV/Parquet file or folder):',
-          okLabel: 'Next',
-          suggestions: await listDir(currentDir(), isData)
-        });
-        if (!answer) {
-          return null;
-        }
-        item = { path: cleanPath(answer.path), name: basename(answer.path) } as Contents.IModel;
+        return null;
       }
       let reference = str(args, 'reference');
       if (!reference) {

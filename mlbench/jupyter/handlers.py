@@ -73,6 +73,10 @@ class Base(APIHandler):
             raise ApiError(400, "body: needs a JSON object")
         return b
 
+    def paging(self) -> tuple[int, int]:
+        "(offset, limit) from the query string, checked."
+        return page_args(self.get_argument("offset", None), self.get_argument("limit", None))
+
     def who(self) -> str | None:
         u = self.current_user
         return getattr(u, "username", None) or getattr(u, "name", None) or (u if isinstance(u, str) else None)
@@ -148,7 +152,7 @@ class Models(Base):
     @authorized
     @api
     async def get(self):
-        off, lim = page_args(self.get_argument("offset", None), self.get_argument("limit", None))
+        off, lim = self.paging()
         self.reply(await self.call(L.models_page, self.st, off, lim, self.get_argument("name", None)))
 
 
@@ -236,7 +240,7 @@ class Runs(Base):
     @authorized
     @api
     async def get(self):
-        off, lim = page_args(self.get_argument("offset", None), self.get_argument("limit", None))
+        off, lim = self.paging()
         self.reply(await self.call(L.runs_page, self.st, off, lim))
 
     @tornado.web.authenticated
@@ -285,7 +289,7 @@ class Sweeps(Base):
     @authorized
     @api
     async def get(self):
-        off, lim = page_args(self.get_argument("offset", None), self.get_argument("limit", None))
+        off, lim = self.paging()
         self.reply(await self.call(L.sweeps_page, self.st, off, lim))
 
 
@@ -311,7 +315,7 @@ class Alerts(Base):
     @authorized
     @api
     async def get(self):
-        off, lim = page_args(self.get_argument("offset", None), self.get_argument("limit", None))
+        off, lim = self.paging()
         self.reply(await self.call(M.alerts_page, self.st, self.get_argument("model", None), off, lim))
 
 
@@ -414,7 +418,7 @@ class JobsH(Base):
     @authorized
     @api
     async def get(self):
-        off, lim = page_args(self.get_argument("offset", None), self.get_argument("limit", None))
+        off, lim = self.paging()
         jobs = self.st.jobs.all()
         self.reply({"items": [j.to_dict() for j in jobs[off:off + lim]], "total": len(jobs), "offset": off,
                     "limit": lim})

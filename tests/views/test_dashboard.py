@@ -4,7 +4,6 @@ system's /usr/bin/chromium; no browser download), and the kernel-free `--static`
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -30,28 +29,7 @@ N_WINDOWS = 4
 
 
 _free_port, _descendants, _alive = lab_helpers.free_port, lab_helpers.descendants, lab_helpers.alive
-
-
-def _stop(proc: subprocess.Popen) -> list[int]:
-    "SIGTERM the process (it stops Voila, which stops its kernels); kill what is left; return what had to be killed."
-    tree = _descendants(proc.pid)
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(_alive(p) for p in tree):
-        time.sleep(0.2)
-    left = [p for p in tree if _alive(p)]
-    for p in left:
-        try:
-            os.kill(p, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    return left
+_stop = lab_helpers.stop_tree  # SIGTERM (Voila stops its kernels), kill what is left, return the pids it killed
 
 
 # --- a store filled by real requests ------------------------------------------------------------

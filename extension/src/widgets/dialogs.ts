@@ -97,16 +97,19 @@ export interface IPathAnswer {
   extra: string;
 }
 
+/** What the path dialog shows: a prompt, the path field (value, placeholder, suggestions), optional flags and a second field. */
+export interface IPathBodyOptions {
+  prompt: string;
+  value?: string;
+  placeholder?: string;
+  suggestions?: string[];
+  flags?: Array<{ name: string; label: string; value?: boolean }>;
+  extra?: { label: string; placeholder?: string; value?: string };
+  testId?: string;
+}
+
 export class PathBody extends Widget implements Dialog.IBodyWidget<IPathAnswer> {
-  constructor(options: {
-    prompt: string;
-    value?: string;
-    placeholder?: string;
-    suggestions?: string[];
-    flags?: Array<{ name: string; label: string; value?: boolean }>;
-    extra?: { label: string; placeholder?: string; value?: string };
-    testId?: string;
-  }) {
+  constructor(options: IPathBodyOptions) {
     super();
     this.addClass('mlbench-dialog');
     if (options.testId) {
@@ -176,17 +179,7 @@ export class PathBody extends Widget implements Dialog.IBodyWidget<IPathAnswer> 
   private _extra: HTMLInputElement | null = null;
 }
 
-export async function askPath(options: {
-  title: string;
-  prompt: string;
-  okLabel: string;
-  value?: string;
-  placeholder?: string;
-  suggestions?: string[];
-  flags?: Array<{ name: string; label: string; value?: boolean }>;
-  extra?: { label: string; placeholder?: string; value?: string };
-  testId?: string;
-}): Promise<IPathAnswer | null> {
+export async function askPath(options: IPathBodyOptions & { title: string; okLabel: string }): Promise<IPathAnswer | null> {
   const result = await showDialog({
     title: options.title,
     body: new PathBody(options),

@@ -40,6 +40,15 @@ export function useInterval(callback: () => void, ms: number, enabled = true): v
   }, [ms, enabled]);
 }
 
+/** Call `refresh` each time the section's refresh button bumps `refreshCount` (not on the first render). */
+export function useRefreshButton(refreshCount: number, refresh: () => void): void {
+  useEffect(() => {
+    if (refreshCount > 0) {
+      refresh();
+    }
+  }, [refreshCount, refresh]);
+}
+
 /** Run `load` when `deps` change; returns data, error and a reload function. */
 export function useLoad<T>(
   load: () => Promise<T>,

@@ -7,7 +7,7 @@ import { jobIsFinished, jobLabel } from '../core/status';
 import { IJob, IModelDetail, IModelItem, IServing } from '../core/types';
 import { BackBar, Empty, ErrorBox, Warning, KeyValues, Loading, Progress, StageBadge, VirtualList } from './common';
 import { CommandIDs, IMlbenchApp } from './context';
-import { useInterval, useLoad, usePagedList, useSignal } from './hooks';
+import { useInterval, useLoad, usePagedList, useRefreshButton, useSignal } from './hooks';
 
 const ROW_HEIGHT = 42;
 
@@ -30,11 +30,7 @@ export function ModelsView(props: { app: IMlbenchApp; refreshCount: number; visi
   );
   const list = usePagedList<IModelItem>(fetchPage, `models:${query}:${JSON.stringify(app.settings.value)}`, 100);
   const { refresh } = list;
-  useEffect(() => {
-    if (props.refreshCount > 0) {
-      refresh();
-    }
-  }, [props.refreshCount, refresh]);
+  useRefreshButton(props.refreshCount, refresh);
   useInterval(() => props.visible() && !selected && refresh(), app.settings.pollMs);
 
   if (selected) {
@@ -74,7 +70,7 @@ export function ModelsView(props: { app: IMlbenchApp; refreshCount: number; visi
             <>No model named like “{query}”.</>
           ) : (
             <>
-              No packaged models in the model store yet. Package one with <code>mlbench.package(model, …)</code> in a
+              No packaged models in the model store yet. Package one with <code>mb.package(model, "name", reference=X)</code> in a
               notebook or a pipeline’s package step (<code>mlbench run pipeline.yaml</code>); set the store in Settings →
               mlbench → modelStore.
             </>

@@ -1,22 +1,19 @@
 /** Monitor section: served models, their latest window and unacknowledged alerts. */
-import React, { useEffect, useState } from 'react';
+import React, { useCallback, useState } from 'react';
 
 import { describeError } from '../client';
 import { formatCount, formatMs, formatPercent, formatTimestamp } from '../core/format';
 import { Empty, ErrorBox, Loading, Warning } from './common';
 import { CommandIDs, IMlbenchApp } from './context';
-import { useSignal } from './hooks';
+import { useRefreshButton, useSignal } from './hooks';
 
 export function MonitorView(props: { app: IMlbenchApp; refreshCount: number }): JSX.Element {
   const { app } = props;
   const monitor = app.monitor;
   useSignal(monitor.changed);
   const [actionError, setActionError] = useState<string | null>(null);
-  useEffect(() => {
-    if (props.refreshCount > 0) {
-      void monitor.refresh();
-    }
-  }, [props.refreshCount, monitor]);
+  const refresh = useCallback(() => void monitor.refresh(), [monitor]);
+  useRefreshButton(props.refreshCount, refresh);
 
   const ack = async (model?: string): Promise<void> => {
     setActionError(null);

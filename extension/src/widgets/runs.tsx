@@ -1,12 +1,12 @@
 /** Runs section: pipeline runs (virtual list), a run's steps, polled live while running. */
-import React, { useCallback, useEffect, useState } from 'react';
+import React, { useCallback, useState } from 'react';
 
 import { formatAgo, formatDuration, formatTimestamp } from '../core/format';
 import { classifyRun, classifyStep, runIsLive, stepOpenTarget } from '../core/status';
 import { IRunDetail, IRunItem } from '../core/types';
 import { BackBar, Empty, ErrorBox, Warning, Loading, StatusBadge, StepBadge, VirtualList } from './common';
 import { CommandIDs, IMlbenchApp } from './context';
-import { useInterval, useLoad, usePagedList, useSignal } from './hooks';
+import { useInterval, useLoad, usePagedList, useRefreshButton, useSignal } from './hooks';
 
 const ROW_HEIGHT = 44;
 const LIVE_MS = 2000;
@@ -20,11 +20,7 @@ export function RunsView(props: { app: IMlbenchApp; refreshCount: number; visibl
   const fetchPage = useCallback((offset: number, limit: number) => app.client.runs(offset, limit), [app]);
   const list = usePagedList<IRunItem>(fetchPage, `runs:${JSON.stringify(app.settings.value)}`, 100);
   const { refresh } = list;
-  useEffect(() => {
-    if (props.refreshCount > 0) {
-      refresh();
-    }
-  }, [props.refreshCount, refresh]);
+  useRefreshButton(props.refreshCount, refresh);
   // poll fast while a run in the list (or a run job) is running
   const live = list.cache.some(r => classifyRun(r.status) === 'running') || app.jobs.jobs.some(j => j.job.kind === 'run' && (j.job.state === 'running' || j.job.state === 'queued'));
   useInterval(() => props.visible() && !selected && refresh(), live ? LIVE_MS : app.settings.pollMs);

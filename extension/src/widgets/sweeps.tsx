@@ -7,7 +7,7 @@ import { sweepCounts } from '../core/status';
 import { ISweepDetail, ISweepItem } from '../core/types';
 import { BackBar, Empty, ErrorBox, Warning, KeyValues, Loading, Sparkline, VirtualList } from './common';
 import { IMlbenchApp } from './context';
-import { useInterval, useLoad, usePagedList, useSignal } from './hooks';
+import { useInterval, useLoad, usePagedList, useRefreshButton, useSignal } from './hooks';
 
 const ROW_HEIGHT = 48;
 
@@ -90,11 +90,7 @@ export function SweepsView(props: { app: IMlbenchApp; refreshCount: number; visi
   const fetchPage = useCallback((offset: number, limit: number) => app.client.sweeps(offset, limit), [app]);
   const list = usePagedList<ISweepItem>(fetchPage, `sweeps:${JSON.stringify(app.settings.value)}`, 100);
   const { refresh } = list;
-  useEffect(() => {
-    if (props.refreshCount > 0) {
-      refresh();
-    }
-  }, [props.refreshCount, refresh]);
+  useRefreshButton(props.refreshCount, refresh);
   const live = list.cache.some(s => s.running > 0);
   useInterval(() => props.visible() && !selected && refresh(), live ? Math.min(3000, app.settings.pollMs) : app.settings.pollMs);
 
