@@ -10,12 +10,14 @@ from sklearn.linear_model import LogisticRegression
 
 
 class Faulty(ClassifierMixin, BaseEstimator):
-    "Logistic regression whose `mode` makes fit misbehave: 'ok', 'raise', 'oom', 'kill' (SIGKILL itself in a worker), 'nan'."
+    "Logistic regression whose `mode` makes fit misbehave: 'ok', 'raise', 'oom', 'kill' (SIGKILL itself in a worker), 'nan', 'deaf' (ignores SIGINT, so only SIGTERM stops it)."
 
     def __init__(self, C=1.0, mode="ok", sleep=0.0, main_pid=None):
         self.C, self.mode, self.sleep, self.main_pid = C, mode, sleep, main_pid
 
     def fit(self, X, y):
+        if self.mode == "deaf":
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         if self.sleep:
             time.sleep(self.sleep)
         if self.mode == "raise":

@@ -278,6 +278,7 @@ def _loop(study, fams, ex, window, n_trials, timeout, sampler, pruner, resource,
     failures = 0
     grid = _grid_points(fams, seed) if sampler == "grid" else None
     runs, queue, running = [], [], {}  # trials in flight (in order), units waiting, units running
+    asked = {}  # every trial this loop asked for and has not told yet: an interrupt anywhere fails them all
     stopping = False
 
     def ask():
@@ -290,6 +291,8 @@ def _loop(study, fams, ex, window, n_trials, timeout, sampler, pruner, resource,
             study.enqueue_trial(point)
         past = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
         trial = study.ask()
+        asked[trial.number] = trial
+        trial.set_user_attr("worker_pid", os.getpid())  # whose it is, should this process be killed
         fam, params = _suggest(trial, fams)
         est, _, _ = fams[fam]
         res, amounts = _rungs(pruner, resource, est, n_train, params, n_folds)
@@ -342,6 +345,7 @@ def _loop(study, fams, ex, window, n_trials, timeout, sampler, pruner, resource,
                 study.tell(trial, state=TS.FAIL)
                 if r.get("died") and not trial.user_attrs.get("retry_of"):
                     study.enqueue_trial(trial.params, user_attrs={"retry_of": trial.number})
+            asked.pop(trial.number, None)
             done += 1
             bar.update(1)
             best = _best(study)
@@ -350,10 +354,11 @@ def _loop(study, fams, ex, window, n_trials, timeout, sampler, pruner, resource,
                 stopping = True
     except KeyboardInterrupt:  # the running trials fail cleanly; the study resumes with the same study_name
         ex.cancel(list(running))
-        for run in runs:
-            if study.get_trials(deepcopy=False)[run.trial.number].state == TS.RUNNING:
-                run.trial.set_user_attr("error", "interrupted (Ctrl-C or SweepHandle.stop)")
-                study.tell(run.trial, state=TS.FAIL)
+        states = {t.number: t.state for t in study.get_trials(deepcopy=False)}
+        for number, trial in asked.items():  # not only `runs`: the head being told, a trial just asked
+            if states.get(number) == TS.RUNNING:
+                trial.set_user_attr("error", "interrupted (Ctrl-C or SweepHandle.stop)")
+                study.tell(trial, state=TS.FAIL)
         raise
     finally:
         bar.close()

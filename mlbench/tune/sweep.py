@@ -318,6 +318,23 @@ class SweepHandle:
             if self.process.is_alive():
                 self.process.terminate()
                 self.process.join(10)
+        self._fail_orphans()
+
+    def _fail_orphans(self) -> None:
+        "Trials the (now ended) sweep process still held RUNNING, e.g. after SIGTERM: FAIL 'interrupted'."
+        import optuna
+
+        if self.process.is_alive():
+            return
+        try:
+            study = Sweep.load(self.study_name, self.storage).study
+        except SweepError:
+            return
+        for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+            if t.user_attrs.get("worker_pid") == self.process.pid:
+                study._storage.set_trial_user_attr(t._trial_id, "error", "interrupted (SweepHandle.stop: the sweep "
+                                                   "process did not stop in time and was terminated)")
+                study.tell(t.number, state=optuna.trial.TrialState.FAIL)
 
     def sweep(self, timeout: float = 60) -> Sweep:
         "The sweep as stored now (also while it runs); just after the start, waits (at most `timeout` s) for its study."

@@ -436,3 +436,56 @@ def test_one_job_runs_in_this_process(tmp_path):
     sp = {"C": space.float(0.1, 1), "mode": "kill", "main_pid": os.getpid()}
     sw = tune(Faulty(), sp, X, Y, cv=3, n_trials=3, n_jobs=1, storage=tmp_path / "one.db", progress=False, pruner=None)
     assert (sw.trials.state == "COMPLETE").all()
+
+
+@pytest.mark.parametrize("where", ["report", "ask"])
+def test_an_interrupt_between_ask_and_tell_leaves_no_trial_running(tmp_path, monkeypatch, where):
+    """Ctrl-C (or SweepHandle.stop's SIGINT) can land after a trial left the loop's list of trials in flight but
+    before it was told (while its scores are being reported), or after study.ask() made it but before the loop
+    held it: either way the trial must end FAIL 'interrupted', never stay RUNNING (issue 17's stop() race)."""
+    import optuna
+
+    calls = {"n": 0}
+    if where == "report":
+        real = optuna.trial.Trial.report
+
+        def boom(self, value, step):
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise KeyboardInterrupt
+            return real(self, value, step)
+
+        monkeypatch.setattr(optuna.trial.Trial, "report", boom)
+    else:
+        real = engine._rungs
+
+        def boom(*a, **k):
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise KeyboardInterrupt
+            return real(*a, **k)
+
+        monkeypatch.setattr(engine, "_rungs", boom)
+    db = tmp_path / "i.db"
+    with pytest.raises(KeyboardInterrupt):
+        tune(Faulty(), {"C": space.float(0.01, 10, log=True)}, X, Y, cv=3, n_trials=20, storage=db,
+             study_name="int", pruner=None, progress=False, n_jobs=1)
+    t = S.Sweep.load("int", db).trials
+    assert "RUNNING" not in set(t.state), t[["number", "state", "error"]]
+    assert t.loc[t.state == "FAIL", "error"].str.startswith("interrupted").all()
+
+
+def test_stop_of_a_sweep_that_ignores_the_interrupt_still_leaves_no_trial_running(tmp_path):
+    "stop() falls back to SIGTERM after its timeout; it returns only once the trials that process held are FAIL."
+    db = tmp_path / "deaf.db"
+    h = tune(Faulty(mode="deaf", sleep=30), {"C": space.float(0.01, 10, log=True)}, X, Y, cv=3, n_trials=5,
+             storage=db, study_name="deaf", background=True, pruner=None, n_jobs=1)
+    t0 = time.time()
+    while time.time() - t0 < 60 and not len(h.sweep().trials):
+        time.sleep(0.2)
+    time.sleep(1.0)  # the first fit has started and ignores SIGINT
+    h.stop(timeout=2)
+    assert h.done
+    t = S.Sweep.load("deaf", db).trials
+    assert len(t) >= 1 and "RUNNING" not in set(t.state), t[["number", "state", "error"]]
+    assert t.loc[t.state == "FAIL", "error"].str.startswith("interrupted").all()
