@@ -1,5 +1,6 @@
 """Property tests: profiles merge like the data they summarise (hypothesis, hypothesis.extra.pandas)."""
 import math
+import sys
 import tempfile
 from pathlib import Path
 
@@ -54,10 +55,11 @@ def _scale(df: pd.DataFrame, col: str) -> float:
 
 
 def _close(a, b, scale: float, n: int) -> bool:
-    "Equal within rel 1e-9, or within an absolute tolerance set by the data's magnitude (cancellation)."
+    """Equal within rel 1e-9, or within an absolute tolerance set by the data's magnitude (cancellation); below the
+    smallest normal float (subnormals: 5e-324 vs 0.0) floats have no relative precision left, so that is the floor."""
     if a is None or b is None or (isinstance(a, float) and math.isnan(a)):
         return (a is None or math.isnan(a)) and (b is None or math.isnan(b))
-    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12 * max(n, 1) * scale)
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=max(1e-12 * max(n, 1) * scale, sys.float_info.min * max(n, 1)))
 
 
 def _rank_gap(sorted_values: np.ndarray, v: float, q: float) -> float:
