@@ -110,14 +110,14 @@ def test_the_pickle_unpickled_is_the_pickle_hashed(clf, data, monkeypatch):
     pkl = models.get(tag).path / "saved_model.pkl"
     buf = io.BytesIO()
     joblib.dump(DummyClassifier(strategy="constant", constant=7).fit(X, y * 0 + 7), buf)
-    real_get = store.get
+    real_verify = store.verify
 
-    def get_then_swap(t):  # runs between the hash check and the read in a check-then-reopen load
-        out = real_get(t)
+    def verify_then_swap(t, trust=False):  # the file changes right after the check, before the model is read
+        out = real_verify(t, trust=trust)
         pkl.write_bytes(buf.getvalue())
         return out
 
-    monkeypatch.setattr(store, "get", get_then_swap)
+    monkeypatch.setattr(store, "verify", verify_then_swap)
     try:
         model = models.load(tag)
     except models.IntegrityError as e:
