@@ -260,6 +260,8 @@ def _walk(pipe, order, nbs, declared, merged, led, root, run_id, run_dir, force,
                 "outputs": list(s.outputs),
                 "packages": versions,
             }
+            if s.registry:  # declared reads of the registry (only then: other steps' keys stay as they were)
+                parts["registry"] = {n: stage_state(_registry_db(), n) for n in s.registry}
             key = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
             hit, stale = (None, None) if s.name in forced else _find_hit(led, root, key, s.outputs,
                                                                           run_id if resume else None)
@@ -384,6 +386,11 @@ def _find_hit(led: Ledger, root: Path, key: str, outputs: list, same_run: str | 
                 return (r["run_id"], r["step"], folder, {f["path"]: f["fingerprint"] for f in recorded}), None
             why = why or changed
     return None, why
+
+
+def _registry_db() -> Path:
+    "The model registry's file, where BentoML's rule puts its home ($BENTOML_HOME, else ~/bentoml), without BentoML."
+    return Path(os.path.expandvars(os.environ.get("BENTOML_HOME") or Path.home() / "bentoml")) / "mlbench-registry.db"
 
 
 def _state(s: str) -> str:

@@ -14,6 +14,7 @@ import pytest
 
 import mlbench as mb
 from mlbench import models
+from mlbench.pipeline.lineage import Ledger
 from mlbench.pipeline.runner import run, start
 from mlbench.pipeline.spec import Pipeline, PipelineError
 
@@ -131,3 +132,24 @@ def test_a_cached_output_edited_in_place_never_changes_the_run_that_made_it(proj
     r4 = run(p)
     assert (Path(r4.folder) / "make" / "result.json").read_bytes() == orig
     assert not r4["make"].cache_hit or r4["make"].reason != f"cached from run {r1.run_id}"
+
+
+def test_a_step_declaring_a_registry_read_is_keyed_on_the_production_model(proj, three_models):
+    "A step that reads `name:production` by itself (not through mb.gate) declares it: `registry: [name]`."
+    t = three_models
+    p = pipe(proj, check={"notebook": "ok.ipynb", "outputs": ["result.json"], "registry": ["hard-gate"]})
+    models.promote(t["weak"], "production", reason="start")
+    r1 = run(p)
+    assert r1.ok and not r1["check"].cache_hit
+    assert run(p)["check"].cache_hit
+    models.promote(t["cand"], "production", reason="by hand")
+    r2 = run(p)
+    assert not r2["check"].cache_hit and r2["check"].reason == "changed: registry"
+    led = Ledger(proj / "runs" / "lineage.sqlite")
+    parts = json.loads(led.query("select parts from steps where run_id = :r", r=r2.run_id)[0]["parts"])
+    led.close()
+    assert parts["registry"]["hard-gate"].startswith(t["cand"] + " ")
+    models.promote(t["weak"], "production", reason="back")
+    assert run(p)["check"].cache_hit  # the key of the first run again
+    with pytest.raises(PipelineError, match="registry"):
+        run(pipe(proj, check={"notebook": "ok.ipynb", "registry": "hard-gate"}))
