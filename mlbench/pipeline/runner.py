@@ -99,7 +99,7 @@ def _merge_params(pipe: Pipeline, params: dict | None, declared: dict) -> dict:
 def _copy_tree(src: Path, dst: Path) -> None:
     "Copy the files of a recorded step folder into a new one (copies, never links: editing one cannot change the other)."
     for f in src.rglob("*"):
-        if f.is_file() and not f.is_symlink():
+        if f.is_file():  # a symlink's content is copied, not the link
             t = dst / f.relative_to(src)
             t.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(f, t)

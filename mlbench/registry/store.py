@@ -105,11 +105,18 @@ def _write_model(model, fw: str, folder: Path) -> None:
         joblib.dump(model, folder / "saved_model.pkl")
 
 
-def _read_model(folder: Path, fw: str, hashes: dict | None = None, who: str | None = None):
-    "The fitted model, unpickled from the very bytes that were hashed (checked against `hashes` when given)."
+_RECORDED = object()  # _read_model's default: check against the registry's record of the folder's model
+
+
+def _read_model(folder: Path, fw: str, hashes=_RECORDED, who: str | None = None):
+    """The fitted model, unpickled from the very bytes that were hashed: checked against `hashes` (by default the
+    registry's record of the store folder's model; None: not checked)."""
     import joblib
 
-    folder, who = Path(folder), who or Path(folder).name
+    folder = Path(folder)
+    who = who or f"{folder.parent.name}:{folder.name}"
+    if hashes is _RECORDED:
+        hashes = _record(who)[0] if folder.resolve().parent.parent == (home() / "models").resolve() else None
     if fw == "torch":
         import torch
 

@@ -169,3 +169,18 @@ def test_import_with_trust_still_checks_the_archives_own_hashes(clf, data, tmp_p
         models.get(tag)  # the refused archive left nothing behind
     assert models.import_model(archive, trust=True) == tag  # the untouched archive imports
     assert (models.load(tag).predict(X) == clf.predict(X)).all()
+
+
+def test_the_server_s_read_checks_the_record_too(clf, data):
+    "mlbench.serve reads the model with `_read_model(pm.path, pm.framework)`: that call checks the registry's record."
+    import joblib
+    from sklearn.dummy import DummyClassifier
+
+    X, y = data
+    tag = mb.package(clf, "int-serve", reference=X)
+    pm = models.verify(tag)
+    buf = io.BytesIO()
+    joblib.dump(DummyClassifier().fit(X, y), buf)
+    (pm.path / "saved_model.pkl").write_bytes(buf.getvalue())  # swapped after the server's verify
+    with pytest.raises(models.IntegrityError, match="saved_model.pkl"):
+        store._read_model(pm.path, pm.framework)
