@@ -4,6 +4,8 @@ place never changes the run that made it."""
 import json
 import os
 import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -94,21 +96,27 @@ def test_a_cached_gate_never_stands_against_a_changed_production_model(proj, thr
 
 
 def test_two_resumes_of_one_run_at_once_the_second_refuses(proj):
-    p = pipe(proj, a={"notebook": "ok.ipynb", "outputs": ["result.json"]},
-             slow={"notebook": "sleeps.ipynb", "depends_on": ["a"]})
+    (proj / "p.yaml").write_text("timeout: 120\nsteps:\n  a: {notebook: ok.ipynb, outputs: [result.json]}\n"
+                                 "  slow: {notebook: sleeps.ipynb, depends_on: [a]}\n")
+    p = proj / "p.yaml"
     first = run(p, params={"seconds": 0})
     assert first.ok
     started = threading.Event()
-    h = start(p, params={"seconds": 4}, resume=first.run_id,
+    h = start(p, params={"seconds": 8}, resume=first.run_id,
               on_event=lambda ev: started.set() if ev["event"] == "step_start" else None)
     assert started.wait(60), h.events
     with pytest.raises(PipelineError, match=rf"run {first.run_id!r} .*pid {os.getpid()}"):
-        run(p, params={"seconds": 4}, resume=first.run_id)
+        run(p, params={"seconds": 8}, resume=first.run_id)
+    # another process (the CLI) is refused the same way: exit 2, the run and the holder named
+    cli = subprocess.run([shutil.which("mlbench", path=str(Path(sys.executable).parent)), "run", str(p), "--resume",
+                          first.run_id, "-p", "seconds=8"], capture_output=True, text=True, timeout=120)
+    assert cli.returncode == 2 and first.run_id in cli.stderr and f"pid {os.getpid()}" in cli.stderr, cli.stderr
+    assert not h.done, "the first resume must still be running while the others were refused"
     r = h.result(120)
     assert r.ok and r.run_id == first.run_id and not r["slow"].cache_hit
-    assert not list(Path(r.folder).glob(".*.partial-*"))
+    assert not list(Path(r.folder).glob(".*"))  # no staging folder, and the lock file is gone
     # once the first is done, the run can be resumed again
-    assert run(p, params={"seconds": 4}, resume=first.run_id).ok
+    assert run(p, params={"seconds": 8}, resume=first.run_id).ok
 
 
 def test_a_cached_output_edited_in_place_never_changes_the_run_that_made_it(proj):
