@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-try:
-    import fcntl
-except ImportError:  # not POSIX: runs are not locked
-    fcntl = None
 import os
 import shutil
 import threading
@@ -33,6 +29,11 @@ from .lineage import (RECORD_ENV, Ledger, LineageError, ModelLineage, collect_re
 from ..registry.integrity import stage_state
 from .spec import (RESERVED, Pipeline, PipelineError, Step, _code_cells, _read_nb,
                                    check_parameters, declared_parameters)
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: runs are not locked
+    fcntl = None
 
 # %% auto #0
 __all__ = ['StepResult', 'RunResult', 'run', 'RunHandle', 'start']
