@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -331,9 +332,8 @@ def environment_condition(cand, env=None) -> Condition:
 
     serving, where = _serving_env(env)
     rec = (cand.lineage.get("environment") or {}).get("sha256")
-    lock_file = cand.path / "environment.txt"
-    if lock_file.exists():
-        packaged = read_lock(lock_file.read_text())
+    if (cand.path / "environment.txt").exists():
+        packaged = read_lock(cand.read("environment.txt").decode("utf-8"))  # checked against the recorded sha256
         ev = {"recorded_sha256": rec, "lock_sha256": models.environment_hash(packaged), "serving": where}
         if "python" not in serving:  # a pip freeze has no Python line
             packaged = {k: v for k, v in packaged.items() if k != "python"}
@@ -443,4 +443,23 @@ def gate(candidate: str,  # the packaged model to promote (name:version)
                  Condition("environment", "skip", "turned off (check_env=False, --no-env)", {"reason": "turned off"}))
     conds.append(golden_condition(cand, url) if check_golden else
                  Condition("golden", "skip", "turned off (check_golden=False, --no-golden)", {"reason": "turned off"}))
-    return GateResult(cand.tag, None if base is None else base.tag, conds, strict, time.perf_counter() - t0)
+    res = GateResult(cand.tag, None if base is None else base.tag, conds, strict, time.perf_counter() - t0)
+    if baseline is None:
+        _note_production(cand, base, res)
+    return res
+
+
+def _note_production(cand, base, res: GateResult) -> None:
+    """In a pipeline step: record the production model this verdict was reached against (tag and content hash).
+    The runner reuses the step only while production is that model, or the candidate a pass let through."""
+    from mlbench.pipeline.lineage import RECORD_ENV, _append
+    from mlbench.registry import store as models
+    from mlbench.registry.integrity import model_state
+
+    if not os.environ.get(RECORD_ENV):
+        return
+    db = models.home() / "mlbench-registry.db"
+    read = "none" if base is None else model_state(db, base.tag)
+    valid = [read] + ([model_state(db, cand.tag)] if res.passed else [])
+    _append([{"kind": "registry", "value": f"{cand.name}:production", "fingerprint": read, "db": str(db),
+              "valid": valid}])

@@ -150,13 +150,19 @@ def record(model: str | None = None,  # a packaged model's tag, "name:version"
         entries.append({"kind": "metrics", "value": {k: _plain(v, f"metrics[{k!r}]") for k, v in metrics.items()}})
     if not entries:
         raise TypeError("record: give at least one of model=, report=, metrics=")
+    _append(entries)
+
+
+def _append(entries: list) -> bool:
+    "Append record entries to the running step's record file; False outside the runner (no `MLBENCH_RECORD`)."
     target = os.environ.get(RECORD_ENV)
     if not target:
-        return None
+        return False
     with open(target, "a") as f:
         f.write("".join(json.dumps(e) + "\n" for e in entries))
         f.flush()
         os.fsync(f.fileno())
+    return True
 
 
 def collect_records(raw, stage: Path, out: Path, fingerprint) -> None:

@@ -26,8 +26,14 @@ from .cache import file_fingerprint, local_modules, package_versions
 from .execute import _Kernels, execute
 from .lineage import (RECORD_ENV, Ledger, LineageError, ModelLineage, collect_records,  # noqa: F401
                              lineage, model_lineage, read_records, record)
+from ..registry.integrity import stage_state
 from .spec import (RESERVED, Pipeline, PipelineError, Step, _code_cells, _read_nb,
                                    check_parameters, declared_parameters)
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: runs are not locked
+    fcntl = None
 
 # %% auto #0
 __all__ = ['StepResult', 'RunResult', 'run', 'RunHandle', 'start']
@@ -91,16 +97,13 @@ def _merge_params(pipe: Pipeline, params: dict | None, declared: dict) -> dict:
     return out
 
 
-def _link_tree(src: Path, dst: Path) -> None:
-    "Hard-link (or copy) the files of a recorded step folder into a new one."
+def _copy_tree(src: Path, dst: Path) -> None:
+    "Copy the files of a recorded step folder into a new one (copies, never links: editing one cannot change the other)."
     for f in src.rglob("*"):
-        if f.is_file():
+        if f.is_file():  # a symlink's content is copied, not the link
             t = dst / f.relative_to(src)
             t.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(f, t)
-            except OSError:
-                shutil.copy2(f, t)
+            shutil.copy2(f, t)
 
 
 def _why(old: dict | None, new: dict) -> str:
@@ -161,18 +164,57 @@ def run(pipeline,  # a Pipeline, or the path of its YAML file
             led.start_run(run_id, pipe.name, _now(), trigger)
         run_dir = root / run_id
         run_dir.mkdir(parents=True, exist_ok=True)
-        for stale in [*run_dir.glob(".*.partial-*"), *run_dir.glob(".kernel-*")]:  # left by a killed runner
-            shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
-        emit({"event": "run_start", "run_id": run_id, "folder": str(run_dir),
-              "steps": {s.name: list(s.depends_on) for s in order}})
-        out = _walk(pipe, order, nbs, declared, merged, led, root, run_id, run_dir, force, resume, from_step,
-                    max_lines, emit)
-        led.write("update runs set finished = :f, status = :s, failed_step = :fs where run_id = :r", f=_now(),
-                  s="SUCCEEDED" if out.ok else "FAILED", fs=out.failed_step, r=run_id)
-        emit({"event": "run_end", "run_id": run_id, "ok": out.ok, "failed_step": out.failed_step})
-        return out
+        lock = _lock(run_dir, run_id)  # before anything in the folder is touched: a second resume refuses here
+        try:
+            for stale in [*run_dir.glob(".*.partial-*"), *run_dir.glob(".kernel-*")]:  # left by a killed runner
+                shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
+            emit({"event": "run_start", "run_id": run_id, "folder": str(run_dir),
+                  "steps": {s.name: list(s.depends_on) for s in order}})
+            out = _walk(pipe, order, nbs, declared, merged, led, root, run_id, run_dir, force, resume, from_step,
+                        max_lines, emit)
+            led.write("update runs set finished = :f, status = :s, failed_step = :fs where run_id = :r", f=_now(),
+                      s="SUCCEEDED" if out.ok else "FAILED", fs=out.failed_step, r=run_id)
+            emit({"event": "run_end", "run_id": run_id, "ok": out.ok, "failed_step": out.failed_step})
+            return out
+        finally:
+            _unlock(lock)
     finally:
         led.close()
+
+
+def _lock(run_dir: Path, run_id: str):
+    "Hold `run_dir/.lock` (fcntl.flock) while the run goes on; PipelineError naming the run and the holder's pid."
+    if fcntl is None:
+        return None
+    path = run_dir / ".lock"
+    for _ in range(10):
+        f = os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT, 0o644), "r+")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = f.read().strip() or "unknown"
+            f.close()
+            raise PipelineError(f"run {run_id!r} is already running (pid {holder} holds {path}); wait for it to "
+                                "finish, or stop it, before resuming it") from None
+        try:
+            same = os.stat(path).st_ino == os.fstat(f.fileno()).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:  # not a file its last holder removed after we opened it
+            f.seek(0)
+            f.truncate()
+            f.write(f"{os.getpid()}\n")
+            f.flush()
+            return f, path
+        f.close()
+    raise PipelineError(f"run {run_id!r}: could not take its lock {path}")
+
+
+def _unlock(held) -> None:
+    if held is not None:
+        f, path = held
+        path.unlink(missing_ok=True)  # removed while still held: a waiter that opened it re-checks the inode
+        f.close()
 
 
 def _emitter(on_event):
@@ -219,14 +261,20 @@ def _walk(pipe, order, nbs, declared, merged, led, root, run_id, run_dir, force,
                 "outputs": list(s.outputs),
                 "packages": versions,
             }
+            if s.registry:  # declared reads of the registry (only then: other steps' keys stay as they were)
+                parts["registry"] = {n: stage_state(_registry_db(), n) for n in s.registry}
             key = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
-            hit = None if s.name in forced else _find_hit(led, root, key, s.outputs, run_id if resume else None)
-            if hit is not None:
-                res, files = _reuse(s, hit, run_dir)
+            hit, stale = (None, None) if s.name in forced else _find_hit(led, root, key, s.outputs,
+                                                                          run_id if resume else None)
+            reused = _reuse(s, hit, run_dir) if hit is not None else None
+            if reused is not None:
+                res, files = reused
             else:
+                hit = None
                 last = led.query("select parts from steps where step = :s and status = 'SUCCEEDED' and parts is not "
                                  "null order by started desc limit 1", s=s.name)
-                reason = "forced" if s.name in forced else _why(json.loads(last[0]["parts"]) if last else None, parts)
+                reason = "forced" if s.name in forced else stale or _why(json.loads(last[0]["parts"]) if last else None,
+                                                                         parts)
                 if kernels is None:
                     kernels = _Kernels(pipe.base, run_dir, steps=len(order) - i)
                 led.record_step(run_id, {"run_id": run_id, "step": s.name, "status": "RUNNING", "cache_hit": 0,
@@ -321,28 +369,64 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
-def _find_hit(led: Ledger, root: Path, key: str, outputs: list, same_run: str | None):
-    "(run_id, step) of a succeeded step with this key whose recorded outputs are intact, or None."
+def _find_hit(led: Ledger, root: Path, key: str, outputs: list, same_run: str | None) -> tuple:
+    """((run_id, step, folder, recorded outputs) of a succeeded step with this key whose outputs are intact and whose
+    registry reads still hold, or None; why the newest one with this key was not usable, or None)."""
     sql = "select run_id, step from steps where key = :k and status = 'SUCCEEDED'"
     rows = led.query(sql + " and run_id = :r", k=key, r=same_run) if same_run else []
     rows += led.query(sql + " order by started desc limit 5", k=key)
+    why = None
     for r in rows:
         recorded = led.query("select path, fingerprint from files where run_id = :r and step = :s and role = 'output'",
                              r=r["run_id"], s=r["step"])
         folder = root / r["run_id"] / r["step"]
         if len(recorded) == len(outputs) and folder.is_dir() and all(
                 file_fingerprint(folder / f["path"]) == f["fingerprint"] for f in recorded):
-            return r["run_id"], r["step"], folder
+            changed = _registry_changed(folder / f"{r['step']}.records.jsonl")
+            if changed is None:
+                return (r["run_id"], r["step"], folder, {f["path"]: f["fingerprint"] for f in recorded}), None
+            why = why or changed
+    return None, why
+
+
+def _registry_db() -> Path:
+    "The model registry's file, where BentoML's rule puts its home ($BENTOML_HOME, else ~/bentoml), without BentoML."
+    return Path(os.path.expandvars(os.environ.get("BENTOML_HOME") or Path.home() / "bentoml")) / "mlbench-registry.db"
+
+
+def _state(s: str) -> str:
+    return s if s in ("none", "") else f"{s.split()[0]} (content sha256 {s.split()[-1][:12]})"
+
+
+def _registry_changed(records: Path) -> str | None:
+    "Why a cached step's reads of the model registry no longer hold (e.g. another production model), or None."
+    if not records.is_file():
+        return None
+    for ln in records.read_text().splitlines():
+        try:
+            e = json.loads(ln)
+        except ValueError:
+            continue
+        if e.get("kind") != "registry":
+            continue
+        name, _, stage = e["value"].rpartition(":")
+        now = stage_state(e["db"], name, stage)
+        if now not in e.get("valid", [e.get("fingerprint")]):
+            return (f"changed: registry: {e['value']} is now {_state(now)}; the cached run read "
+                    f"{_state(e.get('fingerprint') or 'none')}")
     return None
 
 
 def _reuse(s: Step, hit, run_dir: Path):
-    "Link a recorded step folder into this run (nothing to do when resuming the run that made it)."
-    src_run, _, folder = hit
+    "Copy a recorded step folder into this run and check the copies' hashes; None when they differ from the record."
+    src_run, _, folder, recorded = hit
     final = run_dir / s.name
-    if folder.resolve() != final.resolve():
+    if folder.resolve() != final.resolve():  # (resuming the run that made it: nothing to copy)
         stage = run_dir / f".{s.name}.partial-{uuid.uuid4().hex[:6]}"
-        _link_tree(folder, stage)
+        _copy_tree(folder, stage)
+        if any(file_fingerprint(stage / p) != fp for p, fp in recorded.items()):  # changed while being copied
+            shutil.rmtree(stage, ignore_errors=True)
+            return None
         _retire(final)
         os.replace(stage, final)
     files = [("output", o, file_fingerprint(final / o)) for o in s.outputs]

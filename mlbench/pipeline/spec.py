@@ -26,7 +26,7 @@ class PipelineError(MlbenchError):
 
 
 RESERVED = ("output_dir", "upstream")  # parameters the runner fills in itself
-_STEP_KEYS = {"notebook", "parameters", "inputs", "outputs", "depends_on", "timeout"}
+_STEP_KEYS = {"notebook", "parameters", "inputs", "outputs", "depends_on", "timeout", "registry"}
 
 
 @dataclass
@@ -39,6 +39,7 @@ class Step:
     outputs: list = field(default_factory=list)  # file names it writes into `output_dir`
     depends_on: list = field(default_factory=list)
     timeout: float | None = None  # seconds per cell; None: the pipeline's
+    registry: list = field(default_factory=list)  # model names whose production model it reads (part of its cache key)
 
 
 @dataclass
@@ -65,6 +66,9 @@ class Pipeline:
             if set(spec) - _STEP_KEYS:
                 raise PipelineError(f"step {sname!r}: unknown keys {sorted(set(spec) - _STEP_KEYS)} "
                                     f"(allowed: {', '.join(sorted(_STEP_KEYS))})")
+            reg = spec.get("registry", [])
+            if not isinstance(reg, list) or not all(isinstance(n, str) and n for n in reg):
+                raise PipelineError(f"step {sname!r}: registry: needs a list of model names, got {reg!r}")
             steps.append(Step(str(sname), **spec))
         return cls(steps, dict(d.get("parameters") or {}), Path(base), float(d.get("timeout", 1800)), name)
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.validate import Allowed, Range, Suite
+from .integrity import ModelError
 
 MAX_CATEGORIES = 10_000  # categories listed in the schema; above this a string column takes any value
 
@@ -127,3 +128,56 @@ def _study(sweep) -> dict | None:
     s = sweep.summary() if hasattr(sweep, "summary") else {}
     return {"study": getattr(sweep, "name", None), "storage": s.get("storage"), "best_trial": s.get("best_trial"),
             "seed": s.get("seed"), "data": s.get("data")}
+
+# %% ../../nbs/40_registry.provenance.ipynb #dc25f4f5
+_NAME = re.compile(r"^[a-z0-9]([a-z0-9_.-]{0,62})$")  # a model name in the store
+
+
+def _framework(model) -> str:
+    from sklearn.base import BaseEstimator
+
+    mod = type(model).__module__
+    if mod.startswith("mlbench.tune.torch"):
+        return "torch"
+    if isinstance(model, BaseEstimator) or hasattr(model, "predict"):
+        return "sklearn"
+    raise ModelError(f"model: {type(model).__name__} has no predict(); package needs a fitted scikit-learn "
+                     "estimator, a Pipeline or an mlbench.tune.torch model")
+
+
+def _check_package(model, name, reference, metrics, labels) -> tuple[str, pd.DataFrame]:
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ModelError(f"name: {name!r} is not a valid model name (lower-case letters, digits, '_', '-', '.'; "
+                         "at most 63 characters, starting with a letter or digit)")
+    fw = _framework(model)
+    try:
+        check_is_fitted(model)
+    except NotFittedError:
+        raise ModelError(f"model: this {type(model).__name__} is not fitted; call fit before package") from None
+    except TypeError:
+        pass  # not an sklearn estimator: predict() is all we need
+    if not isinstance(reference, pd.DataFrame):
+        raise ModelError(f"reference: needs the training features as a DataFrame, got {type(reference).__name__}")
+    if len(reference) == 0:
+        raise ModelError("reference: has no rows")
+    if reference.columns.duplicated().any():
+        raise ModelError(f"reference: duplicate column names {sorted(set(map(str, reference.columns[reference.columns.duplicated()])))}")
+    expected = getattr(model, "feature_names_in_", None)
+    if expected is not None:
+        missing = [c for c in expected if c not in reference.columns]
+        if missing:
+            raise ModelError(f"reference: lacks columns the model was fitted on: {missing[:10]}")
+        reference = reference[[*expected]]
+    for k, v in (metrics or {}).items():
+        if not isinstance(k, str) or isinstance(v, bool) or not isinstance(v, (int, float, np.number)) \
+                or not math.isfinite(float(v)):
+            raise ModelError(f"metrics: {k!r} = {v!r} is not a finite number")
+    for k, v in (labels or {}).items():
+        if not isinstance(k, str) or not isinstance(v, str):
+            raise ModelError(f"labels: {k!r}: {v!r} must map strings to strings")
+        if k.startswith("mlbench."):
+            raise ModelError(f"labels: {k!r}: the 'mlbench.' prefix is reserved")
+    return fw, reference

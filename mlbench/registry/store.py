@@ -8,11 +8,10 @@ Docs: https://mlbench.github.io/mlbench/registry.store.html.md"""
 from __future__ import annotations
 
 import getpass
-import hashlib
+import gzip
+import io
 import json
-import math
 import os
-import re
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -23,29 +22,23 @@ import numpy as np
 import pandas as pd
 
 from ..data.load import fingerprint
-from ..errors import MlbenchError, require
+from ..errors import require
 from ..data.profile import Profile, profile
 from ..data.validate import Suite
-from .provenance import (_git, _plain, _study, _versions, environment, environment_hash, environment_lock,
+from .integrity import (MODEL_YAML, IntegrityError, ModelError, differences,  # noqa: F401
+                                        read_checked, tree_hashes)
+from .provenance import (_check_package, _git, _plain, _study, _versions, environment, environment_hash, environment_lock,
                                          schema_of)
 
 
 # %% auto #0
-__all__ = ['STAGES', 'GOLDEN_ROWS', 'ARTIFACTS', 'ModelError', 'IntegrityError', 'home', 'package', 'PackagedModel', 'get',
-           'list', 'verify', 'load', 'promote', 'history', 'export_model', 'import_model', 'bentofile']
+__all__ = ['STAGES', 'GOLDEN_ROWS', 'ARTIFACTS', 'home', 'package', 'PackagedModel', 'get', 'list', 'verify', 'load', 'promote',
+           'history', 'export_model', 'import_model', 'bentofile']
 
 # %% ../../nbs/41_registry.store.ipynb #2c247b7a
-class ModelError(MlbenchError):
-    "A model cannot be packaged, found, promoted or loaded as asked."
-
-
-class IntegrityError(ModelError):
-    "A packaged model's files changed since packaging, or its origin is not trusted."
-
-
+# ModelError and IntegrityError live in mlbench.registry.integrity (imported above, exported by mlbench.registry)
 STAGES = ("none", "staging", "production", "archived")
 GOLDEN_ROWS = 200  # golden rows kept when no held-out set is given
-_NAME = re.compile(r"^[a-z0-9]([a-z0-9_.-]{0,62})$")
 ARTIFACTS = ("saved_model.pkl", "weights.pt", "reference_profile.json", "suite.yaml", "schema.json", "golden.parquet",
              "environment.txt")
 
@@ -88,69 +81,12 @@ def _who(who: str | None) -> str:
     except Exception:  # no user name (containers without /etc/passwd entries)
         return f"uid {os.getuid()}"
 
-# %% ../../nbs/41_registry.store.ipynb #dc25f4f5
-def _framework(model) -> str:
-    from sklearn.base import BaseEstimator
-
-    mod = type(model).__module__
-    if mod.startswith("mlbench.tune.torch"):
-        return "torch"
-    if isinstance(model, BaseEstimator) or hasattr(model, "predict"):
-        return "sklearn"
-    raise ModelError(f"model: {type(model).__name__} has no predict(); package needs a fitted scikit-learn "
-                     "estimator, a Pipeline or an mlbench.tune.torch model")
-
-
-def _check_package(model, name, reference, metrics, labels) -> tuple[str, pd.DataFrame]:
-    from sklearn.exceptions import NotFittedError
-    from sklearn.utils.validation import check_is_fitted
-
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise ModelError(f"name: {name!r} is not a valid model name (lower-case letters, digits, '_', '-', '.'; "
-                         "at most 63 characters, starting with a letter or digit)")
-    fw = _framework(model)
-    try:
-        check_is_fitted(model)
-    except NotFittedError:
-        raise ModelError(f"model: this {type(model).__name__} is not fitted; call fit before package") from None
-    except TypeError:
-        pass  # not an sklearn estimator: predict() is all we need
-    if not isinstance(reference, pd.DataFrame):
-        raise ModelError(f"reference: needs the training features as a DataFrame, got {type(reference).__name__}")
-    if len(reference) == 0:
-        raise ModelError("reference: has no rows")
-    if reference.columns.duplicated().any():
-        raise ModelError(f"reference: duplicate column names {sorted(set(map(str, reference.columns[reference.columns.duplicated()])))}")
-    expected = getattr(model, "feature_names_in_", None)
-    if expected is not None:
-        missing = [c for c in expected if c not in reference.columns]
-        if missing:
-            raise ModelError(f"reference: lacks columns the model was fitted on: {missing[:10]}")
-        reference = reference[[*expected]]
-    for k, v in (metrics or {}).items():
-        if not isinstance(k, str) or isinstance(v, bool) or not isinstance(v, (int, float, np.number)) \
-                or not math.isfinite(float(v)):
-            raise ModelError(f"metrics: {k!r} = {v!r} is not a finite number")
-    for k, v in (labels or {}).items():
-        if not isinstance(k, str) or not isinstance(v, str):
-            raise ModelError(f"labels: {k!r}: {v!r} must map strings to strings")
-        if k.startswith("mlbench."):
-            raise ModelError(f"labels: {k!r}: the 'mlbench.' prefix is reserved")
-    return fw, reference
-
 # %% ../../nbs/41_registry.store.ipynb #d234edab
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _hashes(folder: Path) -> dict:
-    "sha256 of every file in a model folder except BentoML's model.yaml (which it rewrites)."
-    return {str(p.relative_to(folder)): _sha256(p) for p in sorted(folder.rglob("*"))
-            if p.is_file() and p.name != "model.yaml"}
+def _artifact(folder: Path, name: str, hashes: dict | None, who: str) -> bytes:
+    "One file's bytes, read once and checked against `hashes` (None: nothing recorded to check with)."
+    if hashes is not None and name not in hashes:
+        raise IntegrityError(f"{who}: {name} is not among the files recorded for this model; refusing to read it")
+    return read_checked(folder, name, None if hashes is None else hashes[name], who)
 
 
 def _write_model(model, fw: str, folder: Path) -> None:
@@ -169,19 +105,30 @@ def _write_model(model, fw: str, folder: Path) -> None:
         joblib.dump(model, folder / "saved_model.pkl")
 
 
-def _read_model(folder: Path, fw: str):
+_RECORDED = object()  # _read_model's default: check against the registry's record of the folder's model
+
+
+def _read_model(folder: Path, fw: str, hashes=_RECORDED, who: str | None = None):
+    """The fitted model, unpickled from the very bytes that were hashed: checked against `hashes` (by default the
+    registry's record of the store folder's model; None: not checked)."""
     import joblib
 
+    folder = Path(folder)
+    who = who or f"{folder.parent.name}:{folder.name}"
+    if hashes is _RECORDED:
+        hashes = _record(who)[0] if folder.resolve().parent.parent == (home() / "models").resolve() else None
     if fw == "torch":
         import torch
 
-        cls, state = joblib.load(folder / "saved_model.pkl")
-        if (folder / "weights.pt").exists():
-            state["_net_weights"] = torch.load(folder / "weights.pt", weights_only=True, map_location="cpu")
+        cls, state = joblib.load(io.BytesIO(_artifact(folder, "saved_model.pkl", hashes, who)))
+        if (folder / "weights.pt").exists() or "weights.pt" in (hashes or {}):
+            weights = io.BytesIO(_artifact(folder, "weights.pt", hashes, who))
+            state["_net_weights"] = torch.load(weights, weights_only=True, map_location="cpu")
         model = cls.__new__(cls)
         model.__setstate__(state)
         return model
-    return joblib.load(folder / "saved_model.pkl")
+    return joblib.load(io.BytesIO(_artifact(folder, "saved_model.pkl", hashes, who)))
+
 
 # %% ../../nbs/41_registry.store.ipynb #458b4541
 def _golden(model, golden: pd.DataFrame | None, reference: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
@@ -250,11 +197,11 @@ def package(model,  # a fitted scikit-learn estimator/Pipeline or mlbench.tune.t
         (folder / "schema.json").write_text(json.dumps(schema, indent=1))
         gold.to_parquet(folder / "golden.parquet", index=False)
         (folder / "environment.txt").write_text(environment_lock(env))
-        files = _hashes(folder)
-        meta["sha256"] = files
+        meta["sha256"] = tree_hashes(folder, name)  # the package's own hashes (model.yaml is not written yet)
         bm.info.metadata["mlbench"] = json.dumps(meta)  # BentoML metadata takes no None: one JSON string
         tag = str(bm.tag)
-    _register(tag, name, files, "packaged")
+    # the registry's record: every file of the stored folder, BentoML's model.yaml (metrics, labels, lineage) included
+    _register(tag, name, tree_hashes(Path(_bento(tag).path), tag), "packaged")
     return tag
 
 
@@ -289,9 +236,9 @@ def _bento(tag: str):
         raise ModelError(f"tag: {tag!r} is not in the model store at {home()} ({e}); models there: {known[:20]}") from None
 
 
-def _meta(bm) -> dict | None:
+def _meta(info) -> dict | None:
     "mlbench's part of a BentoML model's metadata (one JSON string), or None."
-    raw = bm.info.metadata.get("mlbench")
+    raw = info.metadata.get("mlbench")
     try:
         return json.loads(raw) if isinstance(raw, str) else None
     except ValueError:
@@ -312,15 +259,23 @@ class PackagedModel:
     lineage: dict
     path: Path
     registered: bool = field(default=True)
+    hashes: dict | None = field(default=None, repr=False)  # sha256 of its files: every read is checked against them
+
+    def read(self, name: str) -> bytes:
+        "The bytes of one of its files, read once and checked against the recorded sha256."
+        return _artifact(self.path, name, self.hashes, self.tag)
 
     def reference_profile(self) -> Profile:
-        return Profile.load(self.path / "reference_profile.json")
+        d = json.loads(gzip.decompress(self.read("reference_profile.json")))
+        return Profile.from_dict(d, where=f"{self.tag}: reference_profile.json")
 
     def suite(self) -> Suite:
-        return Suite.load(self.path / "suite.yaml")
+        import yaml
+
+        return Suite.from_dict(yaml.safe_load(self.read("suite.yaml").decode("utf-8")))
 
     def golden(self) -> pd.DataFrame:
-        return pd.read_parquet(self.path / "golden.parquet")
+        return pd.read_parquet(io.BytesIO(self.read("golden.parquet")))
 
     def info(self) -> dict:
         "A JSON-safe summary (what the service's /info returns)."
@@ -328,75 +283,100 @@ class PackagedModel:
                 "schema": self.schema, "metrics": self.metrics, "labels": self.labels, "lineage": self.lineage}
 
 
-def get(tag: str) -> PackagedModel:
-    "The packaged model `tag` (name:version, name:latest, name:production)."
-    bm = _bento(tag)
-    meta = _meta(bm)
-    if not meta:
-        raise ModelError(f"tag: {bm.tag} is in the BentoML store but was not packaged by mlbench (no schema)")
-    path = Path(bm.path)
+def _record(tag: str) -> tuple:
+    "(the registry's recorded file hashes or None, the stage or None) of a full tag."
     with closing(_db()) as con:
-        row = con.execute("SELECT stage FROM stages WHERE tag = ?", (str(bm.tag),)).fetchone()
-        reg = con.execute("SELECT 1 FROM models WHERE tag = ?", (str(bm.tag),)).fetchone() is not None
+        row = con.execute("SELECT files FROM models WHERE tag = ?", (tag,)).fetchone()
+        st = con.execute("SELECT stage FROM stages WHERE tag = ?", (tag,)).fetchone()
+    return (json.loads(row[0]) if row else None), (st[0] if st else None)
+
+
+def _packaged(bm, files: dict | None, stage: str | None) -> PackagedModel:
+    "What get() reports, parsed from model.yaml and schema.json bytes checked against `files` (None: unregistered)."
+    from bentoml._internal.models.model import ModelInfo
+
+    full, path = str(bm.tag), Path(bm.path)
+    raw = read_checked(path, MODEL_YAML, (files or {}).get(MODEL_YAML), full)  # not BentoML's earlier parse
     try:
-        schema = json.loads((path / "schema.json").read_text())
-    except (OSError, ValueError) as e:
-        raise IntegrityError(f"{bm.tag}: its schema.json cannot be read ({e}); the package is damaged") from None
-    return PackagedModel(str(bm.tag), bm.tag.name, row[0] if row else None, bm.info.creation_time, meta["framework"],
-                         schema, meta.get("metrics", {}), dict(bm.info.labels), meta.get("lineage", {}), path, reg)
+        info = ModelInfo.from_yaml_file(io.StringIO(raw.decode("utf-8")))
+    except Exception as e:  # noqa: BLE001 - any parse failure is a damaged package
+        raise IntegrityError(f"{full}: its model.yaml cannot be read ({type(e).__name__}); the package is damaged") from None
+    if str(info.tag) != full:
+        raise IntegrityError(f"{full}: its model.yaml describes another model ({info.tag})")
+    meta = _meta(info)
+    if not meta:
+        raise ModelError(f"tag: {full} is in the BentoML store but was not packaged by mlbench (no schema)")
+    hashes = files if files is not None else meta.get("sha256")  # unregistered: the package's own hashes
+    try:
+        schema = json.loads(_artifact(path, "schema.json", hashes, full))
+    except ValueError as e:
+        raise IntegrityError(f"{full}: its schema.json cannot be read ({e}); the package is damaged") from None
+    return PackagedModel(full, bm.tag.name, stage, info.creation_time, meta["framework"], schema,
+                         meta.get("metrics", {}), dict(info.labels), meta.get("lineage", {}), path, files is not None,
+                         hashes)
+
+
+def get(tag: str) -> PackagedModel:
+    "The packaged model `tag` (name:version, name:latest, name:production), as its hashed model.yaml describes it."
+    bm = _bento(tag)
+    return _packaged(bm, *_record(str(bm.tag)))
 
 
 def list(name: str | None = None) -> pd.DataFrame:  # noqa: A001 (mb.models.list mirrors bentoml.models.list)
-    "Packaged models, newest first: tag, name, stage, created, metrics, labels, framework, registered."
+    "Packaged models, newest first: tag, name, stage, created, metrics, labels, framework, registered, intact."
     require("serve", "bentoml", feature="mb.models.list")
     import bentoml
 
     with closing(_db()) as con:
         stages = dict(con.execute("SELECT tag, stage FROM stages").fetchall())
-        reg = {r[0] for r in con.execute("SELECT tag FROM models")}
+        recs = {t: json.loads(f) for t, f in con.execute("SELECT tag, files FROM models")}
     rows = []
     for bm in bentoml.models.list(name) if name else bentoml.models.list():
-        meta = _meta(bm)
-        if not meta:
-            continue
         t = str(bm.tag)
-        rows.append({"tag": t, "name": bm.tag.name, "stage": stages.get(t), "created": bm.info.creation_time,
-                     "metrics": meta.get("metrics", {}), "labels": dict(bm.info.labels),
-                     "framework": meta.get("framework"), "registered": t in reg})
-    cols = ["tag", "name", "stage", "created", "metrics", "labels", "framework", "registered"]
+        try:
+            pm = _packaged(bm, recs.get(t), stages.get(t))
+        except IntegrityError:  # its model.yaml or schema changed: nothing it claims is reported
+            if _meta(bm.info):
+                rows.append({"tag": t, "name": bm.tag.name, "stage": stages.get(t), "created": bm.info.creation_time,
+                             "metrics": None, "labels": None, "framework": None, "registered": t in recs,
+                             "intact": False})
+            continue
+        except ModelError:  # not packaged by mlbench
+            continue
+        rows.append({"tag": t, "name": pm.name, "stage": pm.stage, "created": pm.created, "metrics": pm.metrics,
+                     "labels": pm.labels, "framework": pm.framework, "registered": pm.registered, "intact": True})
+    cols = ["tag", "name", "stage", "created", "metrics", "labels", "framework", "registered", "intact"]
     return pd.DataFrame(rows, columns=cols).sort_values("created", ascending=False, ignore_index=True)
+
 
 # %% ../../nbs/41_registry.store.ipynb #03b52cfd
 def verify(tag: str, trust: bool = False) -> PackagedModel:
-    "Check a packaged model's files against the hashes recorded when it was packaged; return it."
+    "Check every file of a packaged model, model.yaml included, against the hashes recorded at packaging; return it."
     bm = _bento(tag)
     full, folder = str(bm.tag), Path(bm.path)
-    with closing(_db()) as con:
-        row = con.execute("SELECT files FROM models WHERE tag = ?", (full,)).fetchone()
-    if row is None:
-        if not trust:
-            raise IntegrityError(f"{full}: the registry at {home()} has no record of packaging this model, so "
-                                 "its files cannot be checked; its artifact is a pickle, which runs code when "
-                                 "loaded. If you trust its origin, pass trust=True (or import it with "
-                                 "mb.models.import_model(path, trust=True)).")
-        return get(full)
-    recorded = json.loads(row[0])
-    found = _hashes(folder)
-    changed = sorted(f for f in recorded if f in found and found[f] != recorded[f])
-    missing = sorted(f for f in recorded if f not in found)
-    added = sorted(f for f in found if f not in recorded)
-    if changed or missing or added:
-        parts = [f"{what}: {', '.join(files)}" for what, files in
-                 (("changed", changed), ("missing", missing), ("added", added)) if files]
-        raise IntegrityError(f"{full}: model files differ from what was packaged ({'; '.join(parts)}); "
-                             "refusing to load. Re-package the model, or restore its files.")
-    return get(full)
+    files, stage = _record(full)
+    if files is None and not trust:
+        raise IntegrityError(f"{full}: the registry at {home()} has no record of packaging this model, so "
+                             "its files cannot be checked; its artifact is a pickle, which runs code when "
+                             "loaded. If you trust its origin, pass trust=True (or import it with "
+                             "mb.models.import_model(path, trust=True)).")
+    found = tree_hashes(folder, full)  # symlinks refused, naming them
+    recorded = files if files is not None else _packaged(bm, None, stage).hashes
+    if recorded is not None:
+        if MODEL_YAML not in recorded:  # the package's own hashes, or a record made before model.yaml was hashed
+            found.pop(MODEL_YAML, None)
+        diff = differences(recorded, found)
+        if diff:
+            raise IntegrityError(f"{full}: model files differ from what was packaged ({diff}); "
+                                 "refusing to load. Re-package the model, or restore its files.")
+    return _packaged(bm, files, stage)
 
 
 def load(tag: str, trust: bool = False):
-    "The fitted model `tag`, after checking its files' sha256 against the packaging record."
+    "The fitted model `tag`: its files checked, the pickle unpickled from the bytes that were hashed."
     pm = verify(tag, trust=trust)
-    return _read_model(pm.path, pm.framework)
+    return _read_model(pm.path, pm.framework, pm.hashes, pm.tag)
+
 
 # %% ../../nbs/41_registry.store.ipynb #c62edada
 def promote(tag: str, stage: str, reason: str = "", who: str | None = None) -> str:
@@ -407,6 +387,7 @@ def promote(tag: str, stage: str, reason: str = "", who: str | None = None) -> s
     if not pm.registered:
         raise IntegrityError(f"{pm.tag}: not in the registry (not packaged here); import it with "
                              "mb.models.import_model(path, trust=True) before promoting it")
+    verify(pm.tag)  # a model whose files changed is not promoted
     user, at = _who(who), _now()
     with closing(_db()) as con:
         con.execute("BEGIN IMMEDIATE")
@@ -453,9 +434,22 @@ def import_model(path, trust: bool = False, who: str | None = None) -> str:
     if not Path(path).exists():
         raise ModelError(f"path: {path} does not exist")
     bm = bentoml.models.import_model(str(path))
-    if not _meta(bm):
-        raise ModelError(f"path: {path} holds {bm.tag}, which mlbench did not package (no schema)")
-    _register(str(bm.tag), bm.tag.name, _hashes(Path(bm.path)), f"imported from {path}", who)
+    full = str(bm.tag)
+    try:  # trust covers the origin, not an archive altered on the way: its files must match the hashes it carries
+        if not _meta(bm.info):
+            raise ModelError(f"path: {path} holds {full}, which mlbench did not package (no schema)")
+        own = _packaged(bm, None, None).hashes
+        if not own:
+            raise IntegrityError(f"{path}: the archive records no sha256 of its files; refusing to import it")
+        found = tree_hashes(Path(bm.path), full)
+        diff = differences(own, {k: v for k, v in found.items() if k != MODEL_YAML})
+        if diff:
+            raise IntegrityError(f"{path}: the archive's files differ from the hashes it carries ({diff}); refusing "
+                                 "to import it (trust=True trusts its origin, not an archive altered since)")
+    except ModelError:
+        bentoml.models.delete(full)
+        raise
+    _register(full, bm.tag.name, found, f"imported from {path}", who)
     return str(bm.tag)
 
 # %% ../../nbs/41_registry.store.ipynb #cd7e528f

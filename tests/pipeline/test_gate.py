@@ -144,7 +144,7 @@ def test_environment_mismatch_is_named(setup, tmp_path):
 
 
 def _edit_meta(tag, fn):
-    "Edit mlbench's metadata in a package's model.yaml (BentoML rewrites that file; it is not hashed)."
+    "Edit mlbench's metadata in a package's model.yaml (hashed like every file: `_rehash` records the edit)."
     p = models.get(tag).path / "model.yaml"
     doc = yaml.safe_load(p.read_text())
     meta = json.loads(doc["metadata"]["mlbench"])
@@ -153,11 +153,29 @@ def _edit_meta(tag, fn):
     p.write_text(yaml.safe_dump(doc, sort_keys=False))
 
 
+def _rehash(tag, drop=()):
+    "Rewrite the registry's record of a package to its current model.yaml (and without `drop`): a registry edited too."
+    import hashlib
+
+    from mlbench.registry import store
+
+    y = __import__("pathlib").Path(store._bento(tag).path) / "model.yaml"
+    with closing(sqlite3.connect(models.home() / "mlbench-registry.db")) as con, con:
+        files = json.loads(con.execute("SELECT files FROM models WHERE tag = ?", (tag,)).fetchone()[0])
+        files["model.yaml"] = hashlib.sha256(y.read_bytes()).hexdigest()
+        for f in drop:
+            del files[f]
+        con.execute("UPDATE models SET files = ? WHERE tag = ?", (json.dumps(files), tag))
+
+
 def test_tampered_environment_hash_fails_and_old_packages_fall_back(setup):
     s = setup
     t = models.package(s["strong"], "gate-env", reference=s["Xt"])
     assert gate(t, check_golden=False)["environment"].status == "pass"
     _edit_meta(t, lambda m: m["lineage"]["environment"].update(sha256="0" * 64))
+    with pytest.raises(models.IntegrityError, match="model.yaml"):  # the edit itself is caught: model.yaml is hashed
+        gate(t, check_golden=False)
+    _rehash(t)  # the registry's record rewritten along with it: the environment condition still sees the mismatch
     env = gate(t, check_golden=False)["environment"]
     assert env.status == "fail" and "metadata was edited" in env.summary and env.evidence["recorded_sha256"] == "0" * 64
     # a package made before environments were recorded: no lock file, no hash; its few versions are compared
@@ -169,10 +187,7 @@ def test_tampered_environment_hash_fails_and_old_packages_fall_back(setup):
         del m["lineage"]["environment"]
         del m["sha256"]["environment.txt"]
     _edit_meta(t2, old)
-    with closing(sqlite3.connect(models.home() / "mlbench-registry.db")) as con, con:
-        files = json.loads(con.execute("SELECT files FROM models WHERE tag = ?", (t2,)).fetchone()[0])
-        del files["environment.txt"]
-        con.execute("UPDATE models SET files = ? WHERE tag = ?", (json.dumps(files), t2))
+    _rehash(t2, drop=["environment.txt"])
     env = gate(t2, check_golden=False)["environment"]
     assert env.status == "pass" and "packaged before" in env.summary and "scikit-learn" in env.evidence["compared"]
     env = gate(t2, check_golden=False, env={**models.environment(), "numpy": "1.0"})["environment"]
