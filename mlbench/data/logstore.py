@@ -98,7 +98,8 @@ class SqlStore:
                               sa.Column("data", sa.LargeBinary, nullable=False))
             meta.create_all(self.engine)
         except Exception as e:
-            raise StoreError(f"monitor store {self.where}: cannot open ({type(e).__name__}: {e})") from None
+            why = str(e).replace(url, self.where)  # a URL it cannot parse is echoed: never its password
+            raise StoreError(f"monitor store {self.where}: cannot open ({type(e).__name__}: {why})") from None
 
     def put(self, model, window, name, data):
         t = self.t
@@ -336,24 +337,23 @@ class WindowLogger:
         return self._windows[key]
 
     def _load(self, key) -> _Window:
-        "A window let go from memory, read back (spilled copy first) so that a late batch adds to it."
+        "A window let go from memory, read back (a spilled copy first: it is the newer) so that a late batch adds to it."
         from datasketches import kll_doubles_sketch
 
-        w = _Window(key)
-        for src in (self.spill, self.store):
-            try:
-                s = json.loads(src.get(self.model, key, f"stats-{self.worker}.json"))
-            except Exception:
-                continue
+        def read(kind, ext):
+            for src in (self.spill, self.store):
+                try:
+                    return src.get(self.model, key, f"{kind}-{self.worker}.{ext}")
+                except Exception:  # not there (or the store is down: the late batch then starts the window afresh)
+                    pass
+
+        w, s, p, q = _Window(key), read("stats", "json"), read("profile", "json"), read("preds", "parquet")
+        if s is not None:
+            s = json.loads(s)
             w.requests, w.rows, w.flagged, w.status = s["requests"], s["rows"], s["flagged"], s["status"]
             w.latency = kll_doubles_sketch.deserialize(b64decode(s["latency_sketch"]))
-            for name, read in ((f"profile-{self.worker}.json", lambda b: setattr(w, "profile", Profile.from_dict(json.loads(b)))),
-                               (f"preds-{self.worker}.parquet", lambda b: w.preds.append(pd.read_parquet(io.BytesIO(b))))):
-                try:
-                    read(src.get(self.model, key, name))
-                except FileNotFoundError:
-                    pass
-            break
+        w.profile = None if p is None else Profile.from_dict(json.loads(p))
+        w.preds = [] if q is None else [pd.read_parquet(io.BytesIO(q))]
         return w
 
     def _fold(self, w: _Window, items) -> None:

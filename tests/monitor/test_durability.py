@@ -139,3 +139,35 @@ def test_a_failed_write_leaves_no_temp_file_and_the_directory_is_fsynced_after_t
         st.put("m", "20260105T000000", "stats-w.json", b'{"a": 1}')
     assert not [p.name for p in Path(d).iterdir() if p.name.endswith(".tmp")]
     assert (Path(d) / "stats-w.json").read_bytes() == b"{}"  # the old file is untouched
+
+
+def test_a_late_batch_for_a_window_already_let_go_adds_to_it(tmp_path, monkeypatch):
+    root = tmp_path / "mon"
+    log = WindowLogger(root, "m", "m:v1", window_s=60, worker="w1", classes=[0, 1], spill=tmp_path / "spill")
+    _traffic(log, 3)
+    log.flush()
+    assert not log._windows  # long closed: written and let go
+    _traffic(log, 1, start=1)  # a batch that arrives late for minute 1
+    log.flush()
+    st = logstore.stats("m", root)
+    assert st["requests"].tolist() == [2, 4, 2] and st["rows"].tolist() == [2, 4, 2]
+    assert len(logstore.predictions("m", root)) == 8 and len(logstore.profiles("m", root)) == 3
+    assert next(iter(logstore.profiles("m", root).values())).n_rows == 2
+
+
+def test_a_worker_that_died_while_the_store_was_down_has_its_spill_uploaded_by_the_next(tmp_path, monkeypatch):
+    root, spill = tmp_path / "mon", tmp_path / "spill"
+    root.mkdir()
+    disk = _DiskFull(monkeypatch, root)
+    dead = WindowLogger(root, "m", "m:v1", window_s=60, classes=[0, 1], spill=spill)
+    _traffic(dead, 4)
+    dead.flush()
+    assert dead.spilled > 0 and not list(root.rglob("*.json"))
+    os.close(dead.spill._lock_fd)  # the process dies: its lock goes with it
+    disk.full = False
+    other = WindowLogger(tmp_path / "elsewhere", "m", "m:v1", window_s=60, classes=[0, 1], spill=spill)
+    other.flush()  # another store: not its to upload
+    assert not list(root.rglob("*.json"))
+    nxt = WindowLogger(root, "m", "m:v1", window_s=60, classes=[0, 1], spill=spill)
+    nxt.flush()
+    assert _in_store(root) == (8, 8, 8, 4) and not (spill / dead.worker).exists()
