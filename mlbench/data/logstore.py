@@ -260,12 +260,15 @@ class WindowLogger:
                 fb, self._feedback = self._feedback, []
             self._failed = False
             try:
-                if self.spill.drain(self.store.put):
-                    _log.info("monitor store %s: took every spilled file again", self.store.where)
+                self.spill.drain(self.store.put)  # what an earlier flush (or a dead worker) could not write, first
             except Exception as e:
                 self._fail(e)
-            if fb:
+            try:
                 self._labels(fb)
+            except Exception as e:  # neither the store nor the spill directory took them: kept for the next flush
+                self._fail(e)
+                with self._lock:
+                    self._feedback[:0] = fb
             for key, items in _group(buf, self.window_s).items():
                 self._fold(self._win(key), items)
             for t, status, lat in events:
@@ -283,16 +286,15 @@ class WindowLogger:
                 w = self._windows[key]
                 if w.dirty:
                     self._write(w)
-                if (key < old_key or i < len(keys) - self.max_windows) and not w.dirty:
+                if (key < old_key and not w.dirty) or i < len(keys) - self.max_windows:
                     del self._windows[key]  # written (to the store or the spill directory): memory stays bounded
                     self._gone.add(key)
-                elif i < len(keys) - self.max_windows:  # neither took it: say so, never silently
-                    del self._windows[key]
-                    self.dropped += 1
-                    _log.error("monitor: window %s of %s dropped (%s rows): neither the store nor the spill "
-                               "directory %s took it", key, self.model, w.rows, self.spill.dir)
-            if self._failed:
-                self.errors += 1
+                    if w.dirty:  # neither took it: said, never silently
+                        self.dropped += 1
+                        _log.error("monitor: window %s of %s dropped: neither the store nor %s took it", key, self.model, self.spill.dir)
+            if len(self._gone) > 10_000:  # the newest 10,000 (a week of minutes) are read back for late batches
+                self._gone = set(sorted(self._gone)[-10_000:])
+            self.errors += self._failed
 
     def _fail(self, e: Exception) -> None:
         if not self._failed and self.last_error is None:
@@ -310,14 +312,12 @@ class WindowLogger:
             self.spilled += 1
             return
         self.spill.discard(self.model, window, name)  # an older spilled copy of this file must not follow it
-        if not self._failed:
-            self.last_error = None
+        self.last_error = self.last_error if self._failed else None
 
     def _labels(self, frames: list) -> None:
-        """Labels to one Parquet file; if Parquet cannot hold them together (labels of different types), one file per
-        batch, and a batch it cannot hold at all is kept aside as JSON in the spill directory (counted in `rejected`)."""
+        "Labels to one Parquet file (one per batch if types differ); a batch Parquet cannot hold is kept aside as JSON."
         try:
-            parts = [_parquet(pd.concat(frames, ignore_index=True))]
+            parts = [_parquet(pd.concat(frames, ignore_index=True))] if frames else []
         except Exception:
             parts = []
             for f in frames:
