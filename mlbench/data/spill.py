@@ -63,7 +63,7 @@ class Spill:
     def _own(self) -> None:
         "Create this worker's directory and hold its lock for the life of the process."
         if self._lock_fd is None:
-            self.root.mkdir(parents=True, exist_ok=True)
+            self.root.mkdir(parents=True, exist_ok=True, mode=0o700)  # predictions and labels: the owner's only
             fd = os.open(self.root / f"{self.worker}.lock", os.O_RDWR | os.O_CREAT, 0o600)
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             self._lock_fd = fd
