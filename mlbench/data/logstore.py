@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import re
 import threading
@@ -23,10 +24,11 @@ import pandas as pd
 
 from ..errors import MlbenchError
 from .profile import Profile, profile
+from .spill import Spill, atomic_write, redact_url
 
 # %% auto #0
-__all__ = ['DEFAULT_ROOT', 'StoreError', 'window_key', 'window_time', 'DirStore', 'SqlStore', 'open_store', 'WindowLogger',
-           'profiles', 'stats', 'predictions', 'feedback', 'labeled']
+__all__ = ['DEFAULT_ROOT', 'MAX_WINDOWS', 'StoreError', 'window_key', 'window_time', 'DirStore', 'SqlStore', 'open_store',
+           'WindowLogger', 'profiles', 'stats', 'predictions', 'feedback', 'labeled']
 
 # %% ../../nbs/18_data.logstore.ipynb #6cdb5c8f
 class StoreError(MlbenchError):
@@ -53,23 +55,17 @@ def _check(part: str, what: str) -> str:
         raise StoreError(f"{what}: {part!r} is not a valid store name (letters, digits, _ . : = -)")
     return part
 
+
 # %% ../../nbs/18_data.logstore.ipynb #727e122b
 class DirStore:
-    "Monitor store in a directory: root/model/window/name; writes are atomic renames."
+    "Monitor store in a directory: root/model/window/name; writes are atomic renames, the directory fsynced after."
 
     def __init__(self, root):
         self.root = Path(root)
         self.where = str(self.root)
 
     def put(self, model: str, window: str, name: str, data: bytes) -> None:
-        d = self.root / _check(model, "model") / _check(window, "window")
-        d.mkdir(parents=True, exist_ok=True)
-        tmp = d / f".{_check(name, 'name')}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, d / name)
+        atomic_write(self.root / _check(model, "model") / _check(window, "window") / _check(name, "name"), data)
 
     def get(self, model: str, window: str, name: str) -> bytes:
         return (self.root / _check(model, "model") / _check(window, "window") / _check(name, "name")).read_bytes()
@@ -92,7 +88,7 @@ class SqlStore:
     def __init__(self, url: str):
         import sqlalchemy as sa
 
-        self.where = re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+        self.where = redact_url(url)
         try:
             self.engine = sa.create_engine(url)
             meta = sa.MetaData()
@@ -102,7 +98,8 @@ class SqlStore:
                               sa.Column("data", sa.LargeBinary, nullable=False))
             meta.create_all(self.engine)
         except Exception as e:
-            raise StoreError(f"monitor store {self.where}: cannot open ({type(e).__name__}: {e})") from None
+            why = str(e).replace(url, self.where)  # a URL it cannot parse is echoed: never its password
+            raise StoreError(f"monitor store {self.where}: cannot open ({type(e).__name__}: {why})") from None
 
     def put(self, model, window, name, data):
         t = self.t
@@ -172,18 +169,30 @@ class _Window:
         self.dirty = False
 
 
+MAX_WINDOWS = 64  # windows a logger holds in memory; beyond, the oldest are written (or spilled) and let go
+_log = logging.getLogger("mlbench.monitor")
+
+
+def _store_id(st) -> str:
+    return f"dir:{st.root.resolve()}" if isinstance(st, DirStore) else f"sql:{st.engine.url}" if isinstance(st, SqlStore) else repr(st)
+
+
 class WindowLogger:
     "Aggregates a served model's traffic into per-window Profiles and stats, flushed off the request path."
 
     def __init__(self, store, model: str, tag: str, window_s: int = 60, flush_s: float = 2.0,
-                 worker: str | None = None, classes=None):
+                 worker: str | None = None, classes=None, spill=None, max_windows: int = MAX_WINDOWS):
         self.store = open_store(store)
         self.model, self.tag = _check(model, "model"), tag
         self.window_s, self.flush_s = int(window_s), float(flush_s)
         if self.window_s < 1:
             raise StoreError(f"window_s: {window_s} must be at least 1 second")
-        # one writer per model version and process: a router holding two versions writes two sets of files
-        self.worker = worker or _check(f"{tag.partition(':')[2] or 'v'}-{os.uname().nodename}-{os.getpid()}", "worker")
+        # one writer per model version and logger: a router holding two versions writes two sets of files, and a
+        # restarted container (same hostname, same pid) never overwrites the windows of the one before it
+        self.worker = worker or _check(f"{tag.partition(':')[2] or 'v'}-{os.uname().nodename}-{os.getpid()}-"
+                                       f"{uuid.uuid4().hex[:8]}", "worker")
+        self.spill = Spill(spill, self.worker, _store_id(self.store))  # what the store refused waits here
+        self.max_windows = max(1, int(max_windows))
         self.classes = None if classes is None else [*classes]
         self._buf: list = []
         self._events: list = []
@@ -193,7 +202,12 @@ class WindowLogger:
         self._windows: dict[str, _Window] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.errors = 0  # flushes that failed (the store was unreachable); the next flush retries
+        self._gone: set[str] = set()  # windows let go from memory: read back if a late batch arrives for one
+        self.errors = 0  # flushes that could not write everything to the store (the rest waits in the spill directory)
+        self.spilled = 0  # files written to the spill directory instead of the store
+        self.rejected = 0  # label batches no store can hold (kept as JSON in the spill directory's rejected/)
+        self.dropped = 0  # windows lost because neither the store nor the spill directory took them (logged)
+        self.last_error: str | None = None
 
     # -- request path: O(1) appends --------------------------------------------------------
     def add(self, frame: pd.DataFrame, predictions, proba, request_ids: list, rows_per_request: list,
@@ -225,8 +239,9 @@ class WindowLogger:
         while not self._stop.wait(self.flush_s):
             try:
                 self.flush()
-            except Exception:  # the store is down: keep the data and retry at the next flush
+            except Exception as e:  # never ends the thread: the data stays buffered or spilled, the next flush retries
                 self.errors += 1
+                self.last_error = f"{type(e).__name__}: {e}"
 
     def stop(self) -> None:
         "Stop the thread and write everything still buffered."
@@ -236,16 +251,24 @@ class WindowLogger:
         self.flush()
 
     def flush(self) -> None:
-        "Fold the buffer into its windows and rewrite those windows' files."
+        """Upload what waits in the spill directory, fold the buffer into its windows and rewrite those windows' files.
+        A file the store refuses goes to the spill directory (and the flush counts as an error): nothing is lost."""
         with self._flush_lock:
             with self._lock:
                 buf, self._buf = self._buf, []
                 events, self._events = self._events, []
                 fb, self._feedback = self._feedback, []
-            if fb:
-                t = time.time()
-                data = _parquet(pd.concat(fb, ignore_index=True))
-                self.store.put(self.model, "feedback", f"{window_key(t, 1)}-{self.worker}-{uuid.uuid4().hex[:6]}.parquet", data)
+            self._failed = False
+            try:
+                self.spill.drain(self.store.put)  # what an earlier flush (or a dead worker) could not write, first
+            except Exception as e:
+                self._fail(e)
+            try:
+                self._labels(fb)
+            except Exception as e:  # neither the store nor the spill directory took them: kept for the next flush
+                self._fail(e)
+                with self._lock:
+                    self._feedback[:0] = fb
             for key, items in _group(buf, self.window_s).items():
                 self._fold(self._win(key), items)
             for t, status, lat in events:
@@ -258,17 +281,80 @@ class WindowLogger:
             # a window stays in memory until nothing can arrive for it any more (late batches would
             # otherwise start it afresh and overwrite what was written)
             old_key = window_key(time.time() - self.window_s - max(30.0, 10 * self.flush_s), self.window_s)
-            for key in sorted(self._windows):
+            keys = sorted(self._windows)
+            for i, key in enumerate(keys):
                 w = self._windows[key]
                 if w.dirty:
                     self._write(w)
-                if key < old_key:
-                    del self._windows[key]
+                if (key < old_key and not w.dirty) or i < len(keys) - self.max_windows:
+                    del self._windows[key]  # written (to the store or the spill directory): memory stays bounded
+                    self._gone.add(key)
+                    if w.dirty:  # neither took it: said, never silently
+                        self.dropped += 1
+                        _log.error("monitor: window %s of %s dropped: neither the store nor %s took it", key, self.model, self.spill.dir)
+            if len(self._gone) > 10_000:  # the newest 10,000 (a week of minutes) are read back for late batches
+                self._gone = set(sorted(self._gone)[-10_000:])
+            self.errors += self._failed
+
+    def _fail(self, e: Exception) -> None:
+        if not self._failed and self.last_error is None:
+            _log.warning("monitor store %s: cannot write (%s: %s); keeping the data in %s until it can",
+                         self.store.where, type(e).__name__, str(e)[:200], self.spill.dir)
+        self._failed, self.last_error = True, f"{type(e).__name__}: {str(e)[:300]}"
+
+    def _put(self, window: str, name: str, data: bytes) -> None:
+        "One file to the store; if the store refuses it, to the spill directory (raises only if both refuse)."
+        try:
+            self.store.put(self.model, window, name, data)
+        except Exception as e:
+            self._fail(e)
+            self.spill.put(self.model, window, name, data)
+            self.spilled += 1
+            return
+        self.spill.discard(self.model, window, name)  # an older spilled copy of this file must not follow it
+        self.last_error = self.last_error if self._failed else None
+
+    def _labels(self, frames: list) -> None:
+        "Labels to one Parquet file (one per batch if types differ); a batch Parquet cannot hold is kept aside as JSON."
+        try:
+            parts = [_parquet(pd.concat(frames, ignore_index=True))] if frames else []
+        except Exception:
+            parts = []
+            for f in frames:
+                try:
+                    parts.append(_parquet(f))
+                except Exception as e:
+                    self.rejected += 1
+                    where = self.spill.reject("feedback", f.to_json(orient="records", date_format="iso", default_handler=str))
+                    _log.error("monitor: %s labels of %s cannot be stored (%s: %s); kept in %s",
+                               len(f), self.model, type(e).__name__, str(e)[:200], where)
+        for data in parts:
+            self._put("feedback", f"{window_key(time.time(), 1)}-{self.worker}-{uuid.uuid4().hex[:6]}.parquet", data)
 
     def _win(self, key) -> _Window:
         if key not in self._windows:
-            self._windows[key] = _Window(key)
+            self._windows[key] = self._load(key) if key in self._gone else _Window(key)
         return self._windows[key]
+
+    def _load(self, key) -> _Window:
+        "A window let go from memory, read back (a spilled copy first: it is the newer) so that a late batch adds to it."
+        from datasketches import kll_doubles_sketch
+
+        def read(kind, ext):
+            for src in (self.spill, self.store):
+                try:
+                    return src.get(self.model, key, f"{kind}-{self.worker}.{ext}")
+                except Exception:  # not there (or the store is down: the late batch then starts the window afresh)
+                    pass
+
+        w, s, p, q = _Window(key), read("stats", "json"), read("profile", "json"), read("preds", "parquet")
+        if s is not None:
+            s = json.loads(s)
+            w.requests, w.rows, w.flagged, w.status = s["requests"], s["rows"], s["flagged"], s["status"]
+            w.latency = kll_doubles_sketch.deserialize(b64decode(s["latency_sketch"]))
+        w.profile = None if p is None else Profile.from_dict(json.loads(p))
+        w.preds = [] if q is None else [pd.read_parquet(io.BytesIO(q))]
+        return w
 
     def _fold(self, w: _Window, items) -> None:
         "All buffered batches of one window at once: one concat, one profile, one predictions frame."
@@ -301,13 +387,16 @@ class WindowLogger:
                  "requests": w.requests, "rows": w.rows, "flagged": w.flagged, "status": w.status,
                  "latency_ms": {**q, "max": float(lat.get_max_value()) if not lat.is_empty() else None},
                  "latency_sketch": b64encode(lat.serialize()).decode()}
-        if w.profile is not None:
-            self.store.put(self.model, w.key, f"profile-{self.worker}.json",
-                           json.dumps(w.profile.to_dict(), allow_nan=True).encode())
-        if w.preds:
-            w.preds = [pd.concat(w.preds, ignore_index=True)]
-            self.store.put(self.model, w.key, f"preds-{self.worker}.parquet", _parquet(w.preds[0]))
-        self.store.put(self.model, w.key, f"stats-{self.worker}.json", json.dumps(stats).encode())
+        try:
+            if w.profile is not None:
+                self._put(w.key, f"profile-{self.worker}.json", json.dumps(w.profile.to_dict(), allow_nan=True).encode())
+            if w.preds:
+                w.preds = [pd.concat(w.preds, ignore_index=True)]
+                self._put(w.key, f"preds-{self.worker}.parquet", _parquet(w.preds[0]))
+            self._put(w.key, f"stats-{self.worker}.json", json.dumps(stats).encode())
+        except Exception as e:  # the spill directory refused too: the window stays dirty, in memory
+            self._fail(e)
+            return
         w.dirty = False
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,12 +17,14 @@ import numpy as np
 import pandas as pd
 
 from ..data.logstore import DirStore, SqlStore
+from ..data.spill import redact_url
 from .store import MonitorError, _bound, _freq, _open, models, snapshot
 from .windows import windows
 from .drift import drift_over_time, drift_share
+from .webhook import deliver_pending, enqueue, outbox_table
 
 # %% auto #0
-__all__ = ['METRICS', 'OPS', 'ALERT_COLUMNS', 'Rule', 'load_rules', 'alerts', 'CheckResult', 'check']
+__all__ = ['METRICS', 'OPS', 'ALERT_COLUMNS', 'Rule', 'load_rules', 'alerts', 'deliver', 'CheckResult', 'check']
 
 # %% ../../nbs/74_monitor.alerts.ipynb #62f70443
 def _drift_share_of(ctx, model, rule):
@@ -180,7 +183,13 @@ def _alerts_table(st):
     import sqlalchemy as sa
 
     if isinstance(st, DirStore):
-        engine = sa.create_engine(f"sqlite:///{st.root.resolve() / 'alerts.sqlite'}")
+        path = st.root.resolve() / "alerts.sqlite"
+        try:  # readable by its owner only (the outbox holds webhook URLs in full)
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            if path.stat().st_mode & 0o077:
+                os.chmod(path, 0o600)
+        engine = sa.create_engine(f"sqlite:///{path}")
     elif isinstance(st, SqlStore):
         engine = st.engine
     else:
@@ -197,6 +206,7 @@ def _alerts_table(st):
                  sa.Column("pipeline", sa.String(500)), sa.Column("run_id", sa.String(100)),
                  sa.Column("run_status", sa.String(500)),
                  sa.UniqueConstraint("rule", "model", "window", name="one_firing_per_window"))
+    outbox_table(meta)  # t.metadata.tables["mlbench_alert_outbox"]: the posts not delivered yet
     meta.create_all(engine)
     return engine, t
 
@@ -223,6 +233,15 @@ def alerts(model: str | None = None, store=None, rule: str | None = None, since=
         out[col] = pd.to_datetime(out[col], utc=True)
     out["evidence"] = [json.loads(e) if e else None for e in out["evidence"]]
     return out
+
+
+def deliver(store=None) -> dict:
+    "POST the alert webhooks still pending in `store` (a check, or a process, died before they went out); {alert id: status}."
+    st = _open(store)
+    if isinstance(st, DirStore) and not (st.root / "alerts.sqlite").exists():
+        return {}
+    engine, t = _alerts_table(st)
+    return deliver_pending(engine, t, t.metadata.tables["mlbench_alert_outbox"])
 
 # %% ../../nbs/74_monitor.alerts.ipynb #938bf5ce
 class _Context:
@@ -305,19 +324,6 @@ def _evaluate(rule: Rule, model: str, series: pd.DataFrame) -> tuple[dict, dict 
     return ev, firing
 
 
-def _post(url: str, payload: dict, timeout: float = 5.0) -> str:
-    import urllib.request
-
-    body = json.dumps(payload, default=str).encode()
-    req = urllib.request.Request(url, data=body, method="POST",
-                                 headers={"Content-Type": "application/json", "User-Agent": "mlbench-monitor"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return str(r.status)
-    except Exception as e:  # the alert is recorded either way; the webhook's failure is part of the record
-        return f"failed: {type(e).__name__}: {str(e)[:160]}"
-
-
 def _fill(v, firing: dict):
     if isinstance(v, str):
         for k, x in (("{start}", firing["window_start"]), ("{end}", firing["window_end"]),
@@ -359,23 +365,31 @@ def check(rules,  # a YAML file, YAML text, or a list of rule dicts / Rules
                     firings.append(firing)
     if record and firings:
         _record(st, rules, firings)
+    elif record:
+        deliver(st)  # posts a check (or a process) before this one could not deliver
     return CheckResult(evaluated, firings, ctx.warnings)
 
 
 def _record(st, rules: list[Rule], firings: list[dict]) -> None:
+    "Each new firing with its pending webhook POST in one transaction; then every pending POST, then the actions."
     import sqlalchemy as sa
 
     engine, t = _alerts_table(st)
+    outbox = t.metadata.tables["mlbench_alert_outbox"]
     by_name = {r.name: r for r in rules}
     now = pd.Timestamp.now(tz="UTC").isoformat()
     for f in firings:
         r = by_name[f["rule"]]
         row = {k: f[k] for k in ("rule", "model", "metric", "op", "threshold", "window", "window_start", "window_end", "value")}
-        row.update(fired_at=now, evidence=json.dumps(f["evidence"], default=str), webhook=r.webhook,
-                   pipeline=r.action["run"] if r.action else None)
+        row.update(fired_at=now, evidence=json.dumps(f["evidence"], default=str),
+                   webhook=redact_url(r.webhook, keep_path=False) if r.webhook else None,  # the history never shows secrets
+                   webhook_status="pending" if r.webhook else None, pipeline=r.action["run"] if r.action else None)
         try:
             with engine.begin() as c:
                 f["id"] = c.execute(t.insert().values(**row)).inserted_primary_key[0]
+                f["fired_at"] = now
+                if r.webhook:
+                    enqueue(c, outbox, f["id"], r.webhook, {k: v for k, v in f.items() if k != "new"})
             f["new"] = True
         except sa.exc.IntegrityError:  # already fired for this window (cron runs again): no second POST or run
             with engine.connect() as c:
@@ -383,13 +397,15 @@ def _record(st, rules: list[Rule], firings: list[dict]) -> None:
                                                  (t.c.window == f["window"]))).fetchone()._mapping
             f.update(new=False, id=old["id"], fired_at=old["fired_at"], webhook_status=old["webhook_status"],
                      run_id=old["run_id"], run_status=old["run_status"])
-            continue
-        f["fired_at"] = now
-        upd = {}
-        if r.webhook:
-            upd["webhook_status"] = f["webhook_status"] = _post(r.webhook, {k: v for k, v in f.items() if k != "new"})
-        if r.action:
-            upd["run_id"], upd["run_status"] = f["run_id"], f["run_status"] = _run_action(r.action, f)
-        if upd:
+    sent = deliver_pending(engine, t, outbox)  # this check's posts, and those an earlier one left pending
+    for f in firings:
+        if f["id"] in sent and sent[f["id"]] is not None:
+            f["webhook_status"] = sent[f["id"]]
+        r = by_name[f["rule"]]
+        if f["new"] and r.webhook and "webhook_status" not in f:
+            with engine.connect() as c:
+                f["webhook_status"] = c.execute(t.select().with_only_columns(t.c.webhook_status).where(t.c.id == f["id"])).scalar()
+        if f["new"] and r.action:
+            f["run_id"], f["run_status"] = _run_action(r.action, f)
             with engine.begin() as c:
-                c.execute(t.update().where(t.c.id == f["id"]).values(**upd))
+                c.execute(t.update().where(t.c.id == f["id"]).values(run_id=f["run_id"], run_status=f["run_status"]))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..data.spill import redact_url
 from ..errors import MlbenchError
 from .charts import drift_figure, latency_figure, performance_figure, prediction_figure, traffic_figure
 
@@ -149,8 +150,8 @@ def _table(df: pd.DataFrame, limit: int = 50) -> str:
 
 
 def empty_html(store) -> str:
-    "The page of a store without traffic."
-    where = html.escape(str(_store(store) or ".mlbench/monitor"))
+    "The page of a store without traffic (a store URL's password shown as ***)."
+    where = html.escape(redact_url(_store(store) or ".mlbench/monitor"))
     return (f"{_CSS}<div class='mb-dash'><div class='mb-empty' data-state='empty'><b>No traffic yet.</b> "
             f"The monitor store <code>{where}</code> holds no windows. Serve a model with "
             f"<code>mlbench serve TAG --monitor {where}</code> and send it requests.</div></div>")
