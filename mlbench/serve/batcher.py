@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import queue
 import threading
 import time
-from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
@@ -20,6 +18,7 @@ import pandas as pd
 
 from ..errors import MlbenchError
 from .validation import ApiError, Validator
+from .watchdog import Hung, Worker, alarm
 
 # %% auto #0
 __all__ = ['LOOP_MAX_MS', 'GATHER_TURNS', 'GATHER_IDLE', 'ServeConfig', 'ServeError', 'Runtime']
@@ -121,36 +120,6 @@ class _Batch:
     abandoned = False  # its model call hung: whatever it returns later is dropped, not logged
 
 
-class _Worker:
-    "One daemon thread running model calls in turn; a call that hangs strands it, and the runtime starts another."
-
-    def __init__(self, n: int = 0, on_exit=None):
-        self._calls: queue.SimpleQueue = queue.SimpleQueue()
-        self.on_exit = on_exit
-        threading.Thread(target=self._run, name=f"mlbench-predict-{n}", daemon=True).start()
-
-    def submit(self, fn, *args) -> asyncio.Future:
-        f: Future = Future()
-        self._calls.put((f, fn, args))
-        out = asyncio.wrap_future(f)
-        out.add_done_callback(lambda x: x.cancelled() or x.exception())  # a late failure is nobody's to hear
-        return out
-
-    def _run(self) -> None:
-        while (item := self._calls.get()) is not None:
-            f, fn, args = item
-            if f.set_running_or_notify_cancel():
-                try:
-                    f.set_result(fn(*args))
-                except BaseException as e:  # noqa: BLE001 (handed to the waiting coroutine)
-                    f.set_exception(e)
-        if self.on_exit is not None:
-            self.on_exit()
-
-    def stop(self) -> None:
-        self._calls.put(None)  # the thread ends after its current call (if that ever returns)
-
-
 class Runtime:
     "A packaged model, its validator, its batcher and its window logger, in one server worker."
 
@@ -164,7 +133,7 @@ class Runtime:
         self._queue: asyncio.Queue | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task | None = None
-        self._worker = _Worker()
+        self._worker = Worker()
         self._claims = threading.Lock()  # each job is answered once: scored and logged, or expired (504)
         self.abandoned = 0  # scoring threads left behind in a hung model call, in all
         self.stranded = 0  # ... of which still stuck (a slow call that returns at last ends its thread)
@@ -301,7 +270,17 @@ class Runtime:
                     pass
                 elif self.on_loop:  # measured faster than a thread hand-off for fast models: no GIL ping-pong
                     t = time.perf_counter()
-                    self._score(live)
+                    try:
+                        with alarm(self.cfg.timeout_s):
+                            self._score(live)
+                    except Hung:  # interrupted past timeout_s: this model can hang, score in the watched thread
+                        self.on_loop = False
+                        self.abandoned += 1
+                        since = self.hung_since = time.monotonic()
+                        self._recovering = asyncio.get_running_loop().create_task(self._recover(since))
+                        for j in live:
+                            if j.state != "scored":
+                                j.state, j.error = "expired", _timeout(self.cfg)
                     if self.cfg.predict_in == "auto" and (time.perf_counter() - t) * 1000 > 4 * LOOP_MAX_MS:
                         self.on_loop = False  # slower on some inputs than the golden rows showed: use the thread
                 else:
@@ -343,7 +322,7 @@ class Runtime:
             self.failed = (f"the model hung: {self.stranded} calls ran past timeout_s={self.cfg.timeout_s} s and are "
                            f"stuck in abandoned threads (more than max_abandoned={self.cfg.max_abandoned}); restart the server")
             return
-        self._worker = _Worker(self.abandoned)
+        self._worker = Worker(self.abandoned)
         self._recovering = asyncio.get_running_loop().create_task(self._recover(since))
 
     def _unstrand(self) -> None:

@@ -243,10 +243,14 @@ def test_10mb_of_empty_rows_is_refused_quickly_without_stalling_livez(hang_model
 
 
 # --- 4. a hung model call ------------------------------------------------------------------------
-def test_hung_model_call_is_abandoned_and_the_worker_restarted(hang_model, tmp_path):
+@pytest.mark.parametrize("predict_in", ["thread", "auto"])
+def test_hung_model_call_is_abandoned_and_the_worker_restarted(hang_model, tmp_path, predict_in):
+    """thread: the watchdog abandons the stuck thread. auto: this fast model scores on the event loop, where
+    the first hang is interrupted (SIGALRM) and scoring moves to the watched thread; the next hangs as above."""
     tag, m = hang_model
-    with _serve(tag, tmp_path, predict_in="thread", timeout_s=1.0, max_abandoned=2) as srv:
+    with _serve(tag, tmp_path, predict_in=predict_in, timeout_s=1.0, max_abandoned=2 if predict_in == "thread" else 1) as srv:
         assert httpx.get(srv.url + "/readyz").status_code == 200
+        assert httpx.get(srv.url + "/info").json()["predict_on_loop"] == (predict_in == "auto")
         for attempt in range(2):
             seen, done = [], threading.Event()
 
@@ -271,7 +275,8 @@ def test_hung_model_call_is_abandoned_and_the_worker_restarted(hang_model, tmp_p
             for i in range(3):  # recovered: answers again, correctly
                 ok = httpx.post(srv.url + "/predict", json={"rows": [_row(n=i), _row(n=i + 1, t="2024-05-05")]}, timeout=10)
                 assert ok.status_code == 200 and ok.json()["predictions"] == _local(m, [_row(n=i), _row(n=i + 1, t="2024-05-05")])
-        # a third hang exceeds max_abandoned=2: the worker refuses from then on, and says why
+        assert httpx.get(srv.url + "/info").json()["predict_on_loop"] is False
+        # a third hang strands one thread more than max_abandoned: the worker refuses from then on, and says why
         r = httpx.post(srv.url + "/predict", json={"rows": [_row(delay=HANG)]}, timeout=30)
         assert r.status_code == 504
         end = time.perf_counter() + 10
