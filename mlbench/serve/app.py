@@ -74,7 +74,7 @@ class ScoreLimits:
             return await self.app(scope, receive, send)
         from starlette.requests import Request
 
-        from .validation import prescan
+        from mlbench.serve.validation import prescan
 
         t0, rid, cfg = time.perf_counter(), uuid.uuid4().hex, self.rt.cfg
         try:
