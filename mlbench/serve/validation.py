@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['ApiError', 'prescan', 'Validator']
+__all__ = ['MAX_LABELS', 'ApiError', 'prescan', 'Validator']
 
 # %% ../../nbs/50_serve.validation.ipynb #f27387c3
 class ApiError(Exception):
@@ -61,6 +61,7 @@ def _int_bounds(col: dict) -> tuple[int, int]:
     return int(info.min), int(info.max)
 
 
+MAX_LABELS = 100_000  # labels per /feedback request
 _STEP = np.zeros(256, np.int8)
 _STEP[[ord("["), ord("{")]], _STEP[[ord("]"), ord("}")]] = 1, -1
 
@@ -222,6 +223,7 @@ class Validator:
     def feedback(self, body: bytes) -> list[dict]:
         from pydantic import ValidationError
 
+        prescan(body, MAX_LABELS, 3)  # request_id, row, label
         try:
             return self._feedback.validate_json(body)["feedback"]
         except ValidationError as e:
@@ -261,6 +263,6 @@ def _feedback_type():
                               "row": NotRequired[Annotated[int, Strict(), Field(ge=0)]],
                               "label": Annotated[int | float | str | bool, Field(allow_inf_nan=False)]})
     Item.__pydantic_config__ = ConfigDict(extra="forbid")
-    Body = TypedDict("Body", {"feedback": Annotated[list[Item], Field(min_length=1, max_length=100_000)]})
+    Body = TypedDict("Body", {"feedback": Annotated[list[Item], Field(min_length=1, max_length=MAX_LABELS)]})
     Body.__pydantic_config__ = ConfigDict(extra="forbid")
     return Body

@@ -248,6 +248,11 @@ def test_10mb_of_empty_rows_is_refused_quickly_without_stalling_livez(hang_model
             assert r.status_code in (413, 422) and r.json()["error"]["type"] == "too_many_rows", (path, r.text[:300])
             assert secs < 2.0, (path, secs)
             assert len(lat) >= 10 and max(lat) < 0.2, (path, max(lat), len(lat))
+        t = time.perf_counter()  # labels are counted before parsing too
+        r = httpx.post(srv.url + "/feedback", content=body.replace(b'"rows"', b'"feedback"'),
+                       headers={"content-type": "application/json"}, timeout=60)
+        assert r.status_code == 413 and r.json()["error"]["type"] == "too_many_rows", r.text[:300]
+        assert time.perf_counter() - t < 2.0
 
 
 # --- 4. a hung model call ------------------------------------------------------------------------
