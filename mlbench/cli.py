@@ -286,6 +286,8 @@ def serve_cmd(
     canary: Optional[float] = typer.Option(None, "--canary", help="share of requests the challenger answers (e.g. 0.1)"),
     shadow: bool = typer.Option(False, "--shadow", help="the challenger scores copies; only the champion answers"),
     trust: bool = typer.Option(False, "--trust", help="serve a model the registry has no record of (runs its pickle)"),
+    max_queue: Optional[int] = typer.Option(None, "--max-queue", help="requests waiting for a batch (above: 429; default 256)"),
+    max_shadow: Optional[int] = typer.Option(None, "--max-shadow", help="shadow copies scored at once (above: dropped, counted; default 64)"),
 ):
     "Serve a packaged model with `bentoml serve` (POST /predict, /predict_proba, /feedback; GET /info)."
     require("serve", "bentoml", "starlette", "pydantic", feature="mlbench serve")
@@ -302,7 +304,8 @@ def serve_cmd(
     cfg = ServeConfig.from_env(model_tag=pm.tag, workers=workers, monitor=monitor, out_of_range=out_of_range,
                                max_rows=max_rows, max_concurrency=max_concurrency, timeout_s=timeout,
                                log=False if no_log else None, trust=trust or None, challenger_tag=ch,
-                               route="shadow" if shadow else ("canary" if ch else None), canary_share=canary)
+                               route="shadow" if shadow else ("canary" if ch else None), canary_share=canary,
+                               max_queue=max_queue, max_shadow=max_shadow)
     typer.echo(f"serving {pm.tag} on http://{host}:{port} (POST /predict; GET /info; Ctrl-C stops)", err=True)
     env = {**os.environ, **cfg.env(), "BENTOML_HOME": str(models.home()), "BENTOML_DO_NOT_TRACK": "True"}
     cmd = command(pm.tag, port, host, cfg.keep_alive_s)

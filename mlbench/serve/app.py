@@ -20,7 +20,7 @@ from .batcher import Runtime, ServeConfig, ServeError, _jsonable
 from .validation import ApiError
 
 # %% auto #0
-__all__ = ['JSON_TYPES', 'build_app', 'make_service']
+__all__ = ['JSON_TYPES', 'BIG_BODY', 'ScoreLimits', 'build_app', 'make_service']
 
 # %% ../../nbs/52_serve.app.ipynb #9cd74faf
 JSON_TYPES = ("application/json",)
@@ -53,6 +53,48 @@ async def _read_body(request, limit: int) -> bytes:
             raise ApiError(413, "body_too_large", f"the body has more than {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+BIG_BODY = 256 * 1024  # bodies from this size are parsed in a thread: the C-speed row count leaves the loop free
+
+
+async def _parse(validator, body: bytes) -> list[dict]:
+    "validator.parse (rows counted before any parsing: prescan); a large body in a thread."
+    return validator.parse(body) if len(body) < BIG_BODY else await asyncio.to_thread(validator.parse, body)
+
+
+class ScoreLimits:
+    "ASGI middleware: the typed BentoML route (`/score`) gets /predict's content type, body and row limits before BentoML parses it."
+
+    def __init__(self, app, runtime: Runtime, path: str = "/score"):
+        self.app, self.rt, self.path = app, runtime, path
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["path"] != self.path or scope["method"] != "POST":
+            return await self.app(scope, receive, send)
+        from starlette.requests import Request
+
+        from mlbench.serve.validation import prescan
+
+        t0, rid, cfg = time.perf_counter(), uuid.uuid4().hex, self.rt.cfg
+        try:
+            body = await _read_body(Request(scope, receive), cfg.max_body_bytes)
+            if self.rt.validator is not None:
+                args = (body, cfg.max_rows, len(self.rt.validator.columns))
+                prescan(*args) if len(body) < BIG_BODY else await asyncio.to_thread(prescan, *args)
+        except ApiError as e:
+            self.rt.count(e.status, t0)
+            return await _response(e.status, e.body(rid), rid, e.headers)(scope, receive, send)
+        replayed = False
+
+        async def replay():  # the body once, as read; then whatever the client sends (a disconnect)
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
 
 
 def _share(request_id: str) -> float:
@@ -106,9 +148,12 @@ def build_app(rt: Runtime, challenger: Runtime | None = None):
                 use = challenger
             if proba and not use.has_proba:
                 raise ApiError(404, "no_proba", f"{use.pm.tag} is not a classifier with predict_proba; use /predict")
-            rows = use.validator.parse(await _read_body(request, cfg.max_body_bytes))
+            rows = await _parse(use.validator, await _read_body(request, cfg.max_body_bytes))
             job = await use.submit(rows, proba, rid, t0)
-            if challenger is not None and cfg.route == "shadow":
+            if challenger is not None and cfg.route == "shadow" and len(shadows) >= cfg.max_shadow:
+                challenger.shadow_dropped += 1  # bounded: a copy beyond max_shadow is dropped, counted as 429
+                challenger.count(429, t0)
+            elif challenger is not None and cfg.route == "shadow":
                 task = asyncio.get_running_loop().create_task(_shadow(rows, proba, rid, t0))
                 shadows.add(task)
                 task.add_done_callback(shadows.discard)
@@ -222,8 +267,8 @@ def make_service(tag: str | None = None, **overrides):
             if ch is not None:
                 ch.start_loading()
 
-        def __is_ready__(self) -> bool:
-            return rt.ready and (ch is None or ch.ready)
+        def __is_ready__(self) -> bool:  # not while a hung model call is being replaced (Runtime.healthy)
+            return rt.healthy and (ch is None or ch.healthy)
 
         @bentoml.api(route="/score")
         async def score(self, rows: list[dict]) -> dict:
@@ -245,6 +290,7 @@ def make_service(tag: str | None = None, **overrides):
             if ch is not None:
                 ch.close()
 
+    ModelService.add_asgi_middleware(ScoreLimits, runtime=rt)
     return ModelService
 
 

@@ -11,7 +11,6 @@ import asyncio
 import os
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
@@ -19,6 +18,7 @@ import pandas as pd
 
 from ..errors import MlbenchError
 from .validation import ApiError, Validator
+from .watchdog import Hung, Worker, alarm
 
 # %% auto #0
 __all__ = ['LOOP_MAX_MS', 'GATHER_TURNS', 'GATHER_IDLE', 'ServeConfig', 'ServeError', 'Runtime']
@@ -47,6 +47,10 @@ class ServeConfig:
     challenger_tag: str = ""  # a second packaged model: the challenger of a rollout
     route: str = "canary"  # canary: a share of requests answered by the challenger; shadow: it scores copies
     canary_share: float = 0.1  # share of requests the challenger answers (canary)
+    # one bad request or a slow model must not hurt others
+    max_queue: int = 256  # requests waiting for a batch, per model; above: 429 with Retry-After
+    max_shadow: int = 64  # shadow copies being scored at once (route="shadow"); above: dropped, counted as 429
+    max_abandoned: int = 4  # model calls stuck past timeout_s in abandoned threads at once; one more: 503 until restarted
 
     @classmethod
     def from_env(cls, **overrides) -> ServeConfig:
@@ -66,9 +70,12 @@ class ServeConfig:
         return cfg
 
     def check(self) -> None:
-        for name in ("max_rows", "max_body_bytes", "max_concurrency", "max_batch_rows", "workers", "window_s", "keep_alive_s"):
+        for name in ("max_rows", "max_body_bytes", "max_concurrency", "max_batch_rows", "workers", "window_s", "keep_alive_s",
+                     "max_queue", "max_shadow"):
             if getattr(self, name) < 1:
                 raise ServeError(f"{name}: {getattr(self, name)} must be at least 1")
+        if self.max_abandoned < 0:
+            raise ServeError(f"max_abandoned: {self.max_abandoned} must be >= 0")
         if not self.max_latency_ms >= 0:
             raise ServeError(f"max_latency_ms: {self.max_latency_ms} must be >= 0")
         if not self.timeout_s > 0 or not self.flush_s > 0:
@@ -90,7 +97,6 @@ class ServeConfig:
 class ServeError(MlbenchError):
     "A model service cannot be configured or started as asked."
 
-
 # %% ../../nbs/51_serve.batcher.ipynb #9c3b085a
 LOOP_MAX_MS = 100.0  # models answering 32 rows within this score on the event loop under predict_in="auto"
 GATHER_TURNS = 32  # loop turns a batch waits at most for requests already being read
@@ -107,6 +113,11 @@ class _Job:
     result: object = None
     error: ApiError | None = None
     flags: list = field(default_factory=list)
+    state: str | None = None  # "scored" (answered and logged) or "expired" (answered 504, never logged): set once
+
+
+class _Batch:
+    abandoned = False  # its model call hung: whatever it returns later is dropped, not logged
 
 
 class Runtime:
@@ -122,7 +133,19 @@ class Runtime:
         self._queue: asyncio.Queue | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task | None = None
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="mlbench-predict")
+        self._worker = Worker()
+        self._claims = threading.Lock()  # each job is answered once: scored and logged, or expired (504)
+        self.abandoned = 0  # scoring threads left behind in a hung model call, in all
+        self.stranded = 0  # ... of which still stuck (a slow call that returns at last ends its thread)
+        self.hung_since: float | None = None  # a call hung: not ready (/readyz 503) until the fresh worker answers
+        self.shadow_dropped = 0
+        self._probe: pd.DataFrame | None = None
+        self._recovering: asyncio.Task | None = None
+
+    @property
+    def healthy(self) -> bool:
+        "What /readyz says: loaded, and no model call hung lately."
+        return self.ready and not self.failed and self.hung_since is None
 
     # -- loading -----------------------------------------------------------------------
     def load(self) -> None:
@@ -138,6 +161,7 @@ class Runtime:
             self.classes = pm.schema.get("classes")
             self.has_proba = bool(pm.schema.get("proba"))
             golden = pm.golden()
+            self._probe = golden[[c["name"] for c in self.schema["columns"]]].head(32)
             self.fused = self.has_proba and self._argmax_matches(golden)
             self.on_loop = self.cfg.predict_in == "loop" or (self.cfg.predict_in == "auto" and
                                                              self._call_ms(golden) <= LOOP_MAX_MS)
@@ -182,7 +206,7 @@ class Runtime:
     def close(self) -> None:
         if self.logger is not None:
             self.logger.stop()
-        self._pool.shutdown(wait=True)
+        self._worker.stop()
 
     # -- batching ------------------------------------------------------------------------
     async def submit(self, rows: list, proba: bool, request_id: str, t0: float):
@@ -190,21 +214,28 @@ class Runtime:
         if self._queue is None or self._loop is not loop:  # first request, or a new event loop (tests)
             self._queue, self._loop = asyncio.Queue(), loop
             self._task = loop.create_task(self._batches())
+        if self.failed:
+            raise ApiError(503, "model_failed", self.failed)
+        if self._queue.qsize() >= self.cfg.max_queue:
+            raise ApiError(429, "queue_full", f"{self.cfg.max_queue} requests are waiting for the model; retry shortly",
+                           headers={"Retry-After": "1"})
         job = _Job(rows, proba, t0, request_id, loop.create_future())
         self._queue.put_nowait(job)
         try:
             async with asyncio.timeout(max(0.001, self.cfg.timeout_s - (time.perf_counter() - t0))):
                 await job.future
         except TimeoutError:
-            raise ApiError(504, "timeout", f"no prediction within {self.cfg.timeout_s} s") from None
-        if time.perf_counter() - t0 > self.cfg.timeout_s:  # scored on the loop, past the deadline
-            raise ApiError(504, "timeout", f"no prediction within {self.cfg.timeout_s} s")
+            with self._claims:
+                if job.state is None:
+                    job.state = "expired"  # never scored or logged from now on
+            if job.state == "expired":
+                raise _timeout(self.cfg) from None
+            await job.future  # scored and logged a moment ago: its answer is on its way
         if job.error is not None:
             raise job.error
         return job
 
     async def _batches(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
             jobs = [await self._queue.get()]
             n = len(jobs[0].rows)
@@ -230,24 +261,120 @@ class Runtime:
                     break
                 jobs.append(j)
                 n += len(j.rows)
+            live, batch = self._live(jobs), _Batch()
             try:
-                if self.on_loop:  # measured faster than a thread hand-off for fast models: no GIL ping-pong
+                if self.failed:
+                    for j in live:
+                        j.error = ApiError(503, "model_failed", self.failed)
+                elif not live:
+                    pass
+                elif self.on_loop:  # measured faster than a thread hand-off for fast models: no GIL ping-pong
                     t = time.perf_counter()
-                    self._score(jobs)
+                    try:
+                        with alarm(self.cfg.timeout_s):
+                            self._score(live)
+                    except Hung:  # interrupted past timeout_s: this model can hang, score in the watched thread
+                        self.on_loop = False
+                        self.abandoned += 1
+                        since = self.hung_since = time.monotonic()
+                        self._recovering = asyncio.get_running_loop().create_task(self._recover(since))
+                        for j in live:
+                            if j.state != "scored":
+                                j.state, j.error = "expired", _timeout(self.cfg)
                     if self.cfg.predict_in == "auto" and (time.perf_counter() - t) * 1000 > 4 * LOOP_MAX_MS:
                         self.on_loop = False  # slower on some inputs than the golden rows showed: use the thread
                 else:
-                    await loop.run_in_executor(self._pool, self._score, jobs)
+                    try:
+                        await asyncio.wait_for(asyncio.shield(self._worker.submit(self._score, live, batch)),
+                                               self.cfg.timeout_s)
+                    except TimeoutError:  # the watchdog: the call hangs; abandon it with its thread
+                        self._abandon(batch)
+                        for j in live:
+                            j.error = _timeout(self.cfg)
             except Exception as e:  # noqa: BLE001 (each job gets the failure; the loop goes on)
-                for j in jobs:
+                for j in live:
                     j.error = ApiError(500, "model_error", f"the model failed on this batch: {type(e).__name__}: {e}")
             for j in jobs:
                 if not j.future.done():
                     j.future.set_result(None)
 
-    def _score(self, jobs: list[_Job]) -> None:
-        rows = [r for j in jobs for r in j.rows]
-        bad, found = self.validator.check(rows)
+    def _live(self, jobs: list[_Job]) -> list[_Job]:
+        "The jobs still waiting for an answer; those past their deadline expire here, never scored."
+        now, live = time.perf_counter(), []
+        with self._claims:
+            for j in jobs:
+                if j.state is None and now - j.t0 >= self.cfg.timeout_s:
+                    j.state, j.error = "expired", _timeout(self.cfg)
+                if j.state is None:
+                    live.append(j)
+        return live
+
+    def _abandon(self, batch: _Batch) -> None:
+        "A model call ran past timeout_s: not ready, its thread left behind (a daemon), a fresh one scores from now on."
+        with self._claims:
+            batch.abandoned = True
+            self.abandoned += 1
+            self.stranded += 1
+        since = self.hung_since = time.monotonic()
+        self._worker.on_exit = self._unstrand
+        self._worker.stop()
+        if self.stranded > self.cfg.max_abandoned:  # each stuck thread holds memory, maybe locks: stop here
+            self.failed = (f"the model hung: {self.stranded} calls ran past timeout_s={self.cfg.timeout_s} s and are "
+                           f"stuck in abandoned threads (more than max_abandoned={self.cfg.max_abandoned}); restart the server")
+            return
+        self._worker = Worker(self.abandoned)
+        self._recovering = asyncio.get_running_loop().create_task(self._recover(since))
+
+    def _unstrand(self) -> None:
+        with self._claims:
+            self.stranded -= 1
+
+    async def _recover(self, since: float) -> None:
+        "Ready again once the fresh worker has scored the golden rows and timeout_s has passed (probes see the 503)."
+        if self._probe is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._worker.submit(self._predict, self._probe, False)),
+                                       self.cfg.timeout_s)
+            except TimeoutError:
+                return self._abandon(_Batch())
+            except Exception:  # noqa: BLE001 (the model answers, if with an error: not hung)
+                pass
+        await asyncio.sleep(max(0.0, since + self.cfg.timeout_s - time.monotonic()))
+        if self.hung_since == since:
+            self.hung_since = None
+
+    def _check(self, jobs: list[_Job]) -> tuple[np.ndarray, dict]:
+        "validator.check on the batch; where it fails, on each job alone: a job it fails on gets 422, the rest go on."
+        try:
+            return self.validator.check([r for j in jobs for r in j.rows])
+        except Exception:  # noqa: BLE001
+            bads, found, start = [], {}, 0
+            for j in jobs:
+                try:
+                    b, f = self.validator.check(j.rows)
+                    found.update({start + i: [{**d, "row": d["row"] + start} for d in ds] for i, ds in f.items()})
+                except Exception:  # noqa: BLE001
+                    b, j.error = np.zeros(len(j.rows), bool), _unconvertible(self.validator.unconvertible(j.rows))
+                bads.append(b)
+                start += len(j.rows)
+            return np.concatenate(bads), found
+
+    def _frame(self, keep: list) -> tuple[pd.DataFrame, list]:
+        "One frame of the kept jobs' rows; where conversion fails, each job alone: one that fails gets 422."
+        try:
+            return self.validator.frame([r for j, _, _ in keep for r in j.rows]), keep
+        except Exception:  # noqa: BLE001
+            frames, ok = [], []
+            for j, a, b in keep:
+                try:
+                    frames.append(self.validator.frame(j.rows))
+                    ok.append((j, a, b))
+                except Exception:  # noqa: BLE001
+                    j.error = _unconvertible(self.validator.unconvertible(j.rows))
+            return (pd.concat(frames, ignore_index=True) if frames else None), ok
+
+    def _score(self, jobs: list[_Job], batch: _Batch | None = None) -> None:
+        bad, found = self._check(jobs)
         reject = self.cfg.out_of_range == "reject"
         keep, start = [], 0
         for j in jobs:
@@ -264,11 +391,9 @@ class Runtime:
             if j.error is None:
                 keep.append((j, start, stop))
             start = stop
+        X, keep = self._frame(keep) if keep else (None, keep)
         if not keep:
             return
-        if len(keep) < len(jobs):
-            rows = [r for j, a, b in keep for r in j.rows]
-        X = self.validator.frame(rows)
         pred, proba = self._predict(X, any(j.proba for j, _, _ in keep))
         bad_out = _not_finite(pred, proba)
         pos, ok = 0, []
@@ -284,9 +409,18 @@ class Runtime:
                 continue
             j.result = (pred[sl], None if proba is None else proba[sl])
             ok.append((j, sl))
+        now = time.perf_counter()
+        with self._claims:  # answered and logged, or expired meanwhile (answered 504 and not logged): never both
+            if batch is not None and batch.abandoned:
+                return
+            for j, _ in ok:
+                if j.state is None and now - j.t0 < self.cfg.timeout_s:
+                    j.state = "scored"
+                elif j.state is None:
+                    j.state, j.error = "expired", _timeout(self.cfg)
+        ok = [(j, sl) for j, sl in ok if j.state == "scored"]
         if self.logger is not None and ok:
             idx = np.concatenate([np.arange(sl.start, sl.stop) for _, sl in ok])
-            now = time.perf_counter()
             self.logger.add(X.iloc[idx] if len(idx) < len(X) else X, pred[idx], None if proba is None else proba[idx],
                             [j.request_id for j, _ in ok], [len(j.rows) for j, _ in ok],
                             [(now - j.t0) * 1000 for j, _ in ok], flagged=sum(len({d["row"] for d in j.flags}) for j, _ in ok))
@@ -298,6 +432,16 @@ class Runtime:
             pred = np.asarray(self.model.classes_)[proba.argmax(axis=1)] if self.fused else np.asarray(m.predict(X))
             return pred, proba
         return np.asarray(m.predict(X)), None
+
+
+def _timeout(cfg: ServeConfig) -> ApiError:
+    return ApiError(504, "timeout", f"no prediction within {cfg.timeout_s} s")
+
+
+def _unconvertible(details: list) -> ApiError:
+    first = details[0] if details else {"row": None, "field": None, "message": "cannot be converted"}
+    return ApiError(422, "unconvertible", f"a value cannot be converted to the model's column type; first: row {first['row']}, "
+                    f"field {first['field']!r}: {first['message']}", details)
 
 
 def _not_finite(pred: np.ndarray, proba) -> np.ndarray:

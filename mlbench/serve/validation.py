@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['ApiError', 'Validator']
+__all__ = ['MAX_LABELS', 'ApiError', 'prescan', 'Validator']
 
 # %% ../../nbs/50_serve.validation.ipynb #f27387c3
 class ApiError(Exception):
@@ -41,6 +41,9 @@ def _row_type(schema: dict):
     ann = {}
     for c in schema["columns"]:
         t = types[c["kind"]]
+        if c["kind"] == "integer":  # a value the column's dtype cannot hold fails its own request here, not its batch
+            lo, hi = _int_bounds(c)
+            t = Annotated[int, Strict(), Field(ge=lo, le=hi)]
         if c["kind"] == "categorical" and c.get("categories") and not all(isinstance(v, str) for v in c["categories"]):
             t = Annotated[int | float | str | bool, Strict()]
         ann[c["name"]] = Optional[t] if c["nullable"] else t
@@ -49,17 +52,63 @@ def _row_type(schema: dict):
     return Row
 
 
+def _int_bounds(col: dict) -> tuple[int, int]:
+    "The range of an integer column's dtype (int64 where the dtype is not a numpy integer)."
+    try:
+        info = np.iinfo(np.dtype(str(col.get("dtype", "int64")).lower()))
+    except (TypeError, ValueError):
+        info = np.iinfo(np.int64)
+    return int(info.min), int(info.max)
+
+
+MAX_LABELS = 100_000  # labels per /feedback request
+_STEP = np.zeros(256, np.int8)
+_STEP[[ord("["), ord("{")]], _STEP[[ord("]"), ord("}")]] = 1, -1
+
+
+def prescan(body: bytes, max_rows: int, n_columns: int) -> None:
+    """Refuse a body before it is parsed: 422 unless it is a JSON object, 413 when it holds more than `max_rows`
+    rows or `max_rows * (n_columns + 1)` values. C-speed scans of the bytes (numpy, the GIL released); no Python objects."""
+    import re
+
+    if re.match(rb"\s*\[", body):  # a list would be parsed whole before pydantic says it is not an object
+        raise ApiError(422, "invalid_body", "the body must be a JSON object {\"rows\": [{column: value, ...}, ...]}")
+    commas = body.count(b",")
+    if commas < max_rows:  # rows <= commas + 1 <= max_rows: nothing to count
+        return
+    if b"\\" in body:  # escaped characters (\" among them) become two neutral bytes
+        body = re.sub(rb"\\.", b"__", body, flags=re.S)
+    a = np.frombuffer(body, np.uint8)
+    step = _STEP[a]
+    if b'"' in body:  # brackets and commas inside strings do not count
+        inside = (np.cumsum(a == ord('"'), dtype=np.int32) & 1).astype(bool)
+        step[inside] = 0
+    else:
+        inside = np.zeros(len(a), bool)
+    depth = np.cumsum(step, dtype=np.int32)
+    sep = (a == ord(",")) & ~inside
+    rows = int(np.count_nonzero(depth[sep] == 2)) + 1  # {"rows": [row, row, ...]}: rows sit at depth 2
+    if rows > max_rows:
+        raise ApiError(413, "too_many_rows", f"about {rows} rows; at most {max_rows} per request")
+    values = int(np.count_nonzero(sep)) + 1
+    if values > max_rows * (n_columns + 1):
+        raise ApiError(413, "too_many_rows", f"about {values} values; at most {max_rows} rows of {n_columns} columns")
+
+
 _MESSAGES = {"missing": "missing: the model needs this column", "extra_forbidden": "unknown column: the model has no such input",
              "finite_number": "must be a finite number (NaN, Infinity and out-of-range literals like 1e400 are refused)"}
 
 
-def _detail(err: dict) -> dict:
+def _detail(err: dict, dtypes: dict | None = None) -> dict:
     loc = err.get("loc", ())
     row = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else None
     fld = loc[2] if len(loc) > 2 else None
     msg = _MESSAGES.get(err["type"], err.get("msg", ""))
     if err.get("input", 0) is None and err["type"].endswith("_type"):
         msg = "null is not allowed: the model saw no nulls in this column"
+    if err["type"] in ("greater_than_equal", "less_than_equal") and dtypes and fld in dtypes:
+        lo, hi = _int_bounds({"dtype": dtypes[fld]})
+        msg = f"does not fit the model's {dtypes[fld]} column (integers from {lo} to {hi})"
     d = {"row": row, "field": fld, "message": msg}
     v = err.get("input")
     if err["type"] != "missing" and isinstance(v, (int, float, str, bool)):
@@ -82,6 +131,7 @@ class Validator:
         self._body = TypeAdapter(Body)
         self._feedback = TypeAdapter(_feedback_type())
         self._cols = schema["columns"]
+        self._dtypes = {c["name"]: c["dtype"] for c in self._cols if c["kind"] == "integer"}
         self._cats = {c["name"]: pd.Index(c["categories"]) for c in self._cols
                       if c["kind"] in ("string", "categorical") and c.get("categories") is not None}
 
@@ -89,6 +139,8 @@ class Validator:
         "The rows of a JSON body (or its parsed dict), type-checked; ApiError 422 naming each bad row and field, or 413."
         from pydantic import ValidationError
 
+        if not isinstance(body, dict):
+            prescan(body, self.max_rows, len(self._cols))
         try:
             rows = (self._body.validate_python(body) if isinstance(body, dict) else self._body.validate_json(body))["rows"]
         except ValidationError as e:
@@ -103,8 +155,8 @@ class Validator:
                        else f"{er['loc'][0]!r}: {_MESSAGES.get(er['type'], er['msg'])}")
                 if er["type"] == "list_type":
                     msg = "'rows' must be a list of row objects"
-                raise ApiError(422, "invalid_body", msg, [_detail(x) for x in top]) from None
-            details = [_detail(x) for x in errs[:100]]
+                raise ApiError(422, "invalid_body", msg, [_detail(x, self._dtypes) for x in top]) from None
+            details = [_detail(x, self._dtypes) for x in errs[:100]]
             rows_bad = sorted({d["row"] for d in details if d["row"] is not None})
             first = details[0]
             raise ApiError(422, "invalid_input", f"{len(errs)} invalid field(s) in {len(rows_bad)} row(s); first: row "
@@ -117,23 +169,30 @@ class Validator:
 
     def frame(self, rows: list[dict]) -> pd.DataFrame:
         "One DataFrame of all rows, columns in the model's order and dtypes."
-        data = {}
+        return pd.DataFrame({c["name"]: _column(c, [r[c["name"]] for r in rows]) for c in self._cols})
+
+    def unconvertible(self, rows: list[dict]) -> list[dict]:
+        "What `frame` cannot convert: a detail per value (row, field), or per column when only the values together fail."
+        out = []
         for c in self._cols:
-            name, kind = c["name"], c["kind"]
-            vals = [r[name] for r in rows]
-            if kind == "numeric":
-                data[name] = np.array(vals, dtype=float)
-            elif kind == "integer":
-                data[name] = np.array(vals, dtype=float) if c["nullable"] else np.array(vals, dtype=c["dtype"])
-            elif kind == "boolean":
-                data[name] = np.array(vals, dtype=object if c["nullable"] else bool)
-            elif kind == "categorical":
-                data[name] = pd.Categorical(vals, categories=c["categories"])
-            elif kind == "datetime":
-                data[name] = pd.to_datetime(vals, utc="UTC" in c["dtype"])
-            else:
-                data[name] = pd.array(vals, dtype=c["dtype"]) if c["dtype"] not in ("object",) else np.array(vals, dtype=object)
-        return pd.DataFrame(data)
+            vals = [r[c["name"]] for r in rows]
+            try:
+                _column(c, vals)
+                continue
+            except Exception as e:  # noqa: BLE001 (which value: tried one by one below)
+                why = type(e).__name__
+            bad = []
+            for i, v in enumerate(vals):
+                try:
+                    _column(c, [v])
+                except Exception:  # noqa: BLE001
+                    bad.append({"row": i, "field": c["name"], "value": v if isinstance(v, (int, str, bool)) else str(v),
+                                "message": f"cannot be converted to the model's {c['dtype']} column"})
+                    if len(bad) >= 100:
+                        break
+            out += bad or [{"row": None, "field": c["name"], "message": f"the values cannot be converted to the model's "
+                            f"{c['dtype']} column together ({why}): mixed formats?"}]
+        return out
 
     def check(self, rows: list[dict]) -> tuple[np.ndarray, dict]:
         "Rows outside the suite's ranges or with unseen categories: (bad mask, {row: [details]}), vectorized."
@@ -164,6 +223,7 @@ class Validator:
     def feedback(self, body: bytes) -> list[dict]:
         from pydantic import ValidationError
 
+        prescan(body, MAX_LABELS, 3)  # request_id, row, label
         try:
             return self._feedback.validate_json(body)["feedback"]
         except ValidationError as e:
@@ -172,6 +232,25 @@ class Validator:
                         "message": x["msg"]} for x in errs[:100]]
             raise ApiError(422, "invalid_feedback", "the body must be {\"feedback\": [{\"request_id\": id, "
                            "\"row\": 0, \"label\": value}, ...]}", details) from None
+
+
+def _column(c: dict, vals: list):
+    "One column's values in the model's dtype."
+    kind = c["kind"]
+    if kind == "numeric":
+        return np.array(vals, dtype=float)
+    if kind == "integer":
+        return np.array(vals, dtype=float) if c["nullable"] else np.array(vals, dtype=c["dtype"])
+    if kind == "boolean":
+        return np.array(vals, dtype=object if c["nullable"] else bool)
+    if kind == "categorical":
+        return pd.Categorical(vals, categories=c["categories"])
+    if kind == "datetime":
+        try:
+            return pd.to_datetime(vals, utc="UTC" in c["dtype"])
+        except ValueError:  # formats differ between rows (requests batched together): parse each on its own
+            return pd.to_datetime(vals, utc="UTC" in c["dtype"], format="mixed")
+    return pd.array(vals, dtype=c["dtype"]) if c["dtype"] not in ("object",) else np.array(vals, dtype=object)
 
 
 def _feedback_type():
@@ -184,6 +263,6 @@ def _feedback_type():
                               "row": NotRequired[Annotated[int, Strict(), Field(ge=0)]],
                               "label": Annotated[int | float | str | bool, Field(allow_inf_nan=False)]})
     Item.__pydantic_config__ = ConfigDict(extra="forbid")
-    Body = TypedDict("Body", {"feedback": Annotated[list[Item], Field(min_length=1, max_length=100_000)]})
+    Body = TypedDict("Body", {"feedback": Annotated[list[Item], Field(min_length=1, max_length=MAX_LABELS)]})
     Body.__pydantic_config__ = ConfigDict(extra="forbid")
     return Body
