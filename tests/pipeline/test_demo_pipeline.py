@@ -225,7 +225,10 @@ def test_alert_check_after_each_month_fires_the_drift_rule_as_recomputed(demo):
     assert expect_auc, ind  # the served model degrades over the year
     for m in expect_auc:
         assert fired["auc-drop"][m]["value"] == pytest.approx(ind[m]["auc_drop"], abs=1e-4)
-    assert "slow" not in fired and "invalid-inputs" not in fired  # quiet rules stay quiet
+    assert "invalid-inputs" not in fired  # the demo sends only valid rows: that rule stays quiet
+    # the latency rule (p99 > 200 ms for 2 windows) depends on the machine's load: when it fires, it is truthful
+    for m, f in fired.get("slow", {}).items():
+        assert f["value"] > 200, (m, f)
 
 
 def test_monitor_check_cli_on_the_demo_store(demo, tmp_path):
