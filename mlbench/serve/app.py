@@ -112,7 +112,7 @@ def build_app(rt: Runtime, challenger: Runtime | None = None, access: Access | N
             if challenger is not None and cfg.route == "canary" and _share(rid) < cfg.canary_share:
                 use = challenger
             if proba and not use.has_proba:
-                raise ApiError(404, "no_proba", f"{use.pm.tag} is not a classifier with predict_proba; use /predict")
+                raise ApiError(404, "no_proba", "this model is not a classifier with predict_proba; use /predict")
             rows = use.validator.parse(await _read_body(request, cfg.max_body_bytes))
             job = await use.submit(rows, proba, rid, t0)
             if challenger is not None and cfg.route == "shadow":
@@ -145,17 +145,25 @@ def build_app(rt: Runtime, challenger: Runtime | None = None, access: Access | N
     async def predict_proba(request):
         return await _predict(request, True)
 
-    seeded: list = []  # the store's labels are remembered once (one label per row, across restarts too)
+    seeding: list = []  # the store's labels, read once in a thread and remembered (one label per row across restarts)
 
     async def _seed():
-        if seeded:
-            return
-        seeded.append(True)
-        try:
-            access.ids.seed(await asyncio.get_running_loop().run_in_executor(None, _stored_labels))
-        except Exception as e:  # noqa: BLE001 (an unreadable store: the labels posted from now on are still checked)
-            log.warning("the store's labels could not be read (%s): duplicates of labels posted before this process "
-                        "started are not detected", type(e).__name__)
+        "Every label waits until the labels already in the store are remembered (read once, in a thread)."
+        if not seeding:
+            from concurrent.futures import ThreadPoolExecutor
+
+            pool = ThreadPoolExecutor(1, thread_name_prefix="mlbench-labels")
+            seeding.append(pool.submit(_stored_labels))
+            pool.shutdown(wait=False)
+        if not seeding[0].done():
+            await asyncio.wrap_future(seeding[0])
+        if len(seeding) == 1:  # the first to find it read remembers it
+            seeding.append(True)
+            try:
+                access.ids.seed(seeding[0].result())
+            except Exception as e:  # noqa: BLE001 (an unreadable store: labels posted from now on are still checked)
+                log.warning("the store's labels could not be read (%s): duplicates of labels posted before this "
+                            "process started are not detected", type(e).__name__)
 
     def _stored_labels():
         from mlbench.data import logstore

@@ -138,17 +138,15 @@ def test_non_loopback_bind_needs_keys(keyed, tmp_path):
 def test_client_request_id_cannot_pick_the_route(keyed):
     ta, tb = keyed.tags
     rows = _rows(keyed.X)
-    served, ids = [], set()
     with httpx.Client(base_url=keyed.url, timeout=30, headers=_auth(PREDICT)) as c:
-        for _ in range(40):
-            r = c.post("/predict", json={"rows": rows}, headers={"X-Request-ID": "client-42"})
-            assert r.status_code == 200, r.text
-            served.append(r.json()["model"])
-            ids.add(r.json()["request_id"])
-            assert r.headers["x-correlation-id"] == "client-42" and r.json()["correlation_id"] == "client-42"
-            assert r.headers["x-request-id"] == r.json()["request_id"] != "client-42"
+        answers = [c.post("/predict", json={"rows": rows}, headers={"X-Request-ID": "client-42"}) for _ in range(40)]
+    assert all(r.status_code == 200 for r in answers), answers[0].text
+    served = [r.json()["model"] for r in answers]
     assert set(served) == {ta, tb}, served  # before: one fixed id always took the same route
-    assert len(ids) == 40
+    assert len({r.json()["request_id"] for r in answers}) == 40
+    for r in answers:  # the client's id is echoed as its correlation id; the request id is the server's
+        assert r.headers["x-correlation-id"] == "client-42" and r.json()["correlation_id"] == "client-42"
+        assert r.headers["x-request-id"] == r.json()["request_id"] != "client-42"
 
 
 # --- 4. labels: only for ids the server issued, once, of the model's label type ---------------------
@@ -189,6 +187,19 @@ def test_labels_only_for_issued_ids_once_and_typed(keyed):
     got = logstore.feedback("auth-clf", keyed.mon)
     mine = got[got["request_id"].isin([rid, other, "made-up-id", forged])]
     assert sorted(zip(mine["request_id"], mine["row"], mine["label"].astype(int))) == [(rid, 0, 1), (rid, 1, 1), (rid, 2, 0)]
+    keyed.labeled_rid = rid
+
+
+def test_a_label_stays_one_label_across_a_restart(keyed, tmp_path):
+    "Another server process on the same store (and the same secret, kept in the model store's home) refuses it too."
+    rid = getattr(keyed, "labeled_rid", None)
+    if rid is None:
+        pytest.skip("needs the labels of test_labels_only_for_issued_ids_once_and_typed")
+    with serving.serve(keyed.tags[0], monitor=str(keyed.mon), flush_s=0.3) as srv:  # no keys, loopback
+        r = httpx.post(srv.url + "/feedback", json={"feedback": [{"request_id": rid, "row": 0, "label": 0}]})
+        assert r.status_code == 409 and r.json()["error"]["type"] == "already_labeled", r.text
+        r = httpx.post(srv.url + "/feedback", json={"feedback": [{"request_id": rid, "row": 2, "label": 1}]})
+        assert r.status_code == 409, r.text
 
 
 def test_regression_labels_are_numbers_and_overwrite_when_asked(open_regressor):
