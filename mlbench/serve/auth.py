@@ -161,13 +161,17 @@ def server_secret() -> bytes:
         from mlbench.registry.store import home
 
         path = home() / "mlbench-server.secret"
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
+        if not path.exists():  # written whole under a temporary name, then linked: no worker reads it half-written
+            tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as f:
                 f.write(secrets.token_hex(32))
+            try:
+                os.link(tmp, path)  # the first worker's secret wins; the others read it
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
         secret = path.read_text().strip()
         if len(secret) >= 32:
             return secret.encode()

@@ -293,3 +293,14 @@ def test_loopback_server_checks_the_host_header(open_regressor, keyed):
     assert r.status_code == 403
     r = httpx.post(keyed.url + "/score", json={"rows": _rows(keyed.X)}, headers={**_auth(PREDICT), "Host": "evil.example"})
     assert r.status_code in (400, 403)
+
+
+def test_any_worker_verifies_the_ids_another_issued(open_regressor, tmp_path):
+    "Two workers share the server secret: a label for an id one issued is taken wherever it lands."
+    with serving.serve(open_regressor.tag, workers=2, monitor=str(tmp_path / "mon"), flush_s=0.3) as srv:
+        def post(path, body):  # a new connection each time: the kernel spreads them over both workers
+            return httpx.post(srv.url + path, json=body, headers={"Connection": "close"}, timeout=30)
+
+        ids = [post("/predict", {"rows": [{"x": 0.5, "z": 1.5}]}).json()["request_id"] for _ in range(30)]
+        codes = [post("/feedback", {"feedback": [{"request_id": i, "label": 2.5}]}).status_code for i in ids]
+        assert codes == [200] * 30, codes
