@@ -304,3 +304,12 @@ def test_any_worker_verifies_the_ids_another_issued(open_regressor, tmp_path):
         ids = [post("/predict", {"rows": [{"x": 0.5, "z": 1.5}]}).json()["request_id"] for _ in range(30)]
         codes = [post("/feedback", {"feedback": [{"request_id": i, "label": 2.5}]}).status_code for i in ids]
         assert codes == [200] * 30, codes
+
+
+def test_verify_starts_its_own_server_without_the_environments_keys(keyed, monkeypatch):
+    "`mlbench verify TAG` on a machine whose environment configures keys: its own loopback server needs none."
+    from mlbench.serve import rollout
+
+    monkeypatch.setenv("MLBENCH_API_KEYS", f"{PREDICT} predict")
+    res = rollout.verify(keyed.tags[0])
+    assert res.ok, res.summary()
