@@ -314,8 +314,10 @@ def serve_cmd(
                                api_keys_file=str(keys_file.resolve()) if keys_file else None, host=host,
                                allowed_hosts=allowed_hosts, insecure_no_auth=insecure_no_auth or None,
                                feedback_overwrite=feedback_overwrite or None)
-    check_bind(host, Keys.load(cfg.api_keys_file), cfg.insecure_no_auth)  # exit 2 beyond loopback without keys
-    typer.echo(f"serving {pm.tag} on http://{host}:{port} (POST /predict; GET /info; Ctrl-C stops)", err=True)
+    keys = Keys.load(cfg.api_keys_file)
+    check_bind(host, keys, cfg.insecure_no_auth)  # exit 2 beyond loopback without keys
+    typer.echo(f"serving {pm.tag} on http://{host}:{port} (POST /predict; GET /info; Ctrl-C stops); "
+               + (f"{len(keys)} API key(s)" if keys else "no API keys: every route is open"), err=True)
     env = {**os.environ, **cfg.env(), "BENTOML_HOME": str(models.home()), "BENTOML_DO_NOT_TRACK": "True"}
     cmd = command(pm.tag, port, host, cfg.keep_alive_s)
     os.execvpe(cmd[0], cmd, env)  # bentoml serve takes over this process: signals reach it directly
