@@ -187,7 +187,7 @@ class RequestIds:
                  max_rows: int = 10_000):
         self._secret, self.ttl_s, self.memory, self.overwrite = secret, ttl_s, memory, overwrite
         self.max_rows = max_rows  # a request's rows: 0 .. max_rows - 1
-        self._labeled: OrderedDict[str, tuple[int, int]] = OrderedDict()  # id -> (issue time, bitmask of labeled rows)
+        self._labeled: OrderedDict[tuple[str, int], int] = OrderedDict()  # (id, row) labeled -> the id's issue time
         self.horizon = 0  # ids issued at or before this second were forgotten: refused, never labeled twice
 
     def _mac(self, body: str) -> str:
@@ -225,28 +225,25 @@ class RequestIds:
 
     def claim(self, items: list[dict]) -> None:
         "Record each (request id, row) as labeled; ApiError 409 (nothing recorded) when one already is, unless overwrite."
-        new: dict[str, int] = {}
+        new: set[tuple[str, int]] = set()
         dup = []
         for i, it in enumerate(items):
-            rid, bit = it["request_id"], 1 << it.get("row", 0)
-            had = self._labeled.get(rid, (0, 0))[1] | new.get(rid, 0)
-            if had & bit and not self.overwrite:
-                dup.append({"row": i, "field": "request_id", "message": f"row {it.get('row', 0)} of this request "
-                            "already has a label"})
-            new[rid] = new.get(rid, 0) | bit
+            key = (it["request_id"], it.get("row", 0))
+            if (key in self._labeled or key in new) and not self.overwrite:
+                dup.append({"row": i, "field": "request_id", "message": f"row {key[1]} of this request already has a label"})
+            new.add(key)
         if dup:
             raise ApiError(409, "already_labeled", f"{len(dup)} label(s) are for a (request id, row) that already has "
                            f"one; first: item {dup[0]['row']} (the server keeps the first label)", dup[:100])
         self.remember(new)
 
-    def remember(self, labeled: dict[str, int]) -> None:
-        "Mark rows (bitmasks by request id) as labeled; the oldest entries go beyond `memory`, and the horizon moves up."
-        for rid, bits in labeled.items():
-            t, had = self._labeled.get(rid, (int(rid[:8], 16), 0))
-            self._labeled[rid] = (t, had | bits)
+    def remember(self, labeled) -> None:
+        "Mark (request id, row) pairs as labeled; the oldest go beyond `memory` pairs, and the horizon moves up."
+        for key in labeled:
+            self._labeled[key] = int(key[0][:8], 16)
         cut = time.time() - self.ttl_s
         while self._labeled:
-            rid, (t, _) = next(iter(self._labeled.items()))
+            t = next(iter(self._labeled.values()))
             if len(self._labeled) <= self.memory and t >= cut:
                 break
             self._labeled.popitem(last=False)
@@ -255,12 +252,9 @@ class RequestIds:
 
     def seed(self, feedback) -> int:
         "Remember the labels already in the store (a frame with request_id, row) issued by this secret; their count."
-        seen: dict[str, int] = {}
-        for rid, row in zip(feedback["request_id"], feedback["row"]):
-            if (isinstance(rid, str) and 0 <= int(row) < self.max_rows and self.issued_at(rid) is not None
-                    and time.time() - int(rid[:8], 16) <= self.ttl_s):
-                seen[rid] = seen.get(rid, 0) | (1 << int(row))
-        self.remember(seen)
+        seen = {(rid, int(row)) for rid, row in zip(feedback["request_id"], feedback["row"])
+                if isinstance(rid, str) and self.issued_at(rid) is not None and time.time() - int(rid[:8], 16) <= self.ttl_s}
+        self.remember(sorted(seen, key=lambda k: k[0][:8]))  # oldest first: those are forgotten first
         return len(seen)
 
 # %% ../../nbs/55_serve.auth.ipynb #a1f0c015

@@ -55,7 +55,7 @@ class ServeConfig:
     insecure_no_auth: bool = False  # serve beyond loopback without keys (must be asked for)
     feedback_overwrite: bool = False  # a second label for a (request id, row) replaces the first (else 409)
     feedback_ttl_s: float = 30 * 86400.0  # labels are accepted for request ids issued up to this long ago
-    feedback_memory: int = 250_000  # request ids remembered as labeled per worker (older ones: refused)
+    feedback_memory: int = 250_000  # (request id, row) pairs remembered as labeled per worker (older ids: refused)
 
     @classmethod
     def from_env(cls, **overrides) -> ServeConfig:
