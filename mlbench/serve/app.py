@@ -100,8 +100,8 @@ def build_app(rt: Runtime, challenger: Runtime | None = None, access: Access | N
         echo = {"X-Correlation-ID": corr} if corr else {}
         try:
             access.keys.check(request.headers, "predict")
-        except ApiError as e:
-            return _error(e, rid, t0)
+        except ApiError as e:  # a caller without the key gets no id that could take a label
+            return _error(e, uuid.uuid4().hex, t0)
         if rt.in_flight >= cfg.max_concurrency:
             return _error(ApiError(429, "busy", f"more than {cfg.max_concurrency} requests in flight; retry shortly",
                                    headers={"Retry-After": "1", **echo}), rid, t0)

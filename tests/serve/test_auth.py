@@ -95,6 +95,9 @@ def test_keys_and_scopes(keyed):
             r = c.post(path, json=body, headers=_auth("not-a-key-but-long-enough-xyz"))
             assert r.status_code == 401 and "not-a-key" not in r.text, (path, r.text)
         assert c.get("/info").status_code == 401
+        unauthorized = c.post("/predict", json={"rows": rows}).json()["request_id"]  # no id that can take a label
+        r = c.post("/feedback", json={"feedback": [{"request_id": unauthorized, "label": 1}]}, headers=_auth(FEEDBACK))
+        assert r.status_code == 404, r.text
         for path in ("/livez", "/readyz", "/healthz", "/metrics"):  # health stays open
             assert c.get(path).status_code == 200, path
 
