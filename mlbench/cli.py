@@ -288,6 +288,13 @@ def serve_cmd(
     trust: bool = typer.Option(False, "--trust", help="serve a model the registry has no record of (runs its pickle)"),
     max_queue: Optional[int] = typer.Option(None, "--max-queue", help="requests waiting for a batch (above: 429; default 256)"),
     max_shadow: Optional[int] = typer.Option(None, "--max-shadow", help="shadow copies scored at once (above: dropped, counted; default 64)"),
+    keys_file: Optional[Path] = typer.Option(None, "--keys-file", help="API keys, one 'KEY SCOPE[,SCOPE]' a line; scopes "
+                                             "predict, feedback, admin (also $MLBENCH_API_KEYS_FILE, $MLBENCH_API_KEYS)"),
+    insecure_no_auth: bool = typer.Option(False, "--insecure-no-auth", help="serve beyond loopback without API keys"),
+    allowed_hosts: Optional[str] = typer.Option(None, "--allowed-hosts", help="Host header names accepted beyond "
+                                                "loopback, comma-separated (loopback accepts localhost names only)"),
+    feedback_overwrite: bool = typer.Option(False, "--feedback-overwrite",
+                                            help="a second label for a request's row replaces the first (else 409)"),
 ):
     "Serve a packaged model with `bentoml serve` (POST /predict, /predict_proba, /feedback; GET /info)."
     require("serve", "bentoml", "starlette", "pydantic", feature="mlbench serve")
@@ -295,6 +302,7 @@ def serve_cmd(
 
     from mlbench.registry import store as models
     from mlbench.serve.batcher import ServeConfig
+    from mlbench.serve.auth import Keys, check_bind
     from mlbench.serve.process import command
 
     pm = models.verify(tag, trust=trust)
@@ -305,8 +313,14 @@ def serve_cmd(
                                max_rows=max_rows, max_concurrency=max_concurrency, timeout_s=timeout,
                                log=False if no_log else None, trust=trust or None, challenger_tag=ch,
                                route="shadow" if shadow else ("canary" if ch else None), canary_share=canary,
+                               api_keys_file=str(keys_file.resolve()) if keys_file else None, host=host,
+                               allowed_hosts=allowed_hosts, insecure_no_auth=insecure_no_auth or None,
+                               feedback_overwrite=feedback_overwrite or None,
                                max_queue=max_queue, max_shadow=max_shadow)
-    typer.echo(f"serving {pm.tag} on http://{host}:{port} (POST /predict; GET /info; Ctrl-C stops)", err=True)
+    keys = Keys.load(cfg.api_keys_file)
+    check_bind(host, keys, cfg.insecure_no_auth)  # exit 2 beyond loopback without keys
+    typer.echo(f"serving {pm.tag} on http://{host}:{port} (POST /predict; GET /info; Ctrl-C stops); "
+               + (f"{len(keys)} API key(s)" if keys else "no API keys: every route is open"), err=True)
     env = {**os.environ, **cfg.env(), "BENTOML_HOME": str(models.home()), "BENTOML_DO_NOT_TRACK": "True"}
     cmd = command(pm.tag, port, host, cfg.keep_alive_s)
     os.execvpe(cmd[0], cmd, env)  # bentoml serve takes over this process: signals reach it directly

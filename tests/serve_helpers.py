@@ -34,3 +34,30 @@ class SlowModel(ClassifierMixin, BaseEstimator):
     def __setstate__(self, state):
         time.sleep(state.get("load_delay", 0.0))
         self.__dict__.update(state)
+
+
+class RaisingModel(ClassifierMixin, BaseEstimator):
+    """A classifier whose predict raises an error naming a server path on rows with `boom` > 0.5;
+    with `fail_load`, unpickling it fails (an error naming a path, as a broken disk would)."""
+
+    def __init__(self, fail_load: bool = False):
+        self.fail_load = fail_load
+
+    def fit(self, X, y):
+        self.classes_ = np.array([0, 1])
+        self.feature_names_in_ = np.array(list(X.columns), dtype=object)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict_proba(self, X):
+        if (np.asarray(X["boom"], dtype=float) > 0.5).any():
+            raise FileNotFoundError("/srv/secret/features/lookup.parquet is missing")
+        return np.column_stack([np.full(len(X), 0.25), np.full(len(X), 0.75)])
+
+    def predict(self, X):
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def __setstate__(self, state):
+        if state.get("fail_load"):
+            raise OSError("/srv/secret/store/saved_model.pkl: disk on fire")
+        self.__dict__.update(state)

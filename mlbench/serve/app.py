@@ -17,13 +17,16 @@ import pandas as pd
 
 from ..errors import require
 from .batcher import Runtime, ServeConfig, ServeError, _jsonable
+from .auth import Access, basic_info, check_labels, log
 from .validation import ApiError
 
 # %% auto #0
-__all__ = ['JSON_TYPES', 'BIG_BODY', 'ScoreLimits', 'build_app', 'make_service']
+__all__ = ['JSON_TYPES', 'INFO_HIDDEN', 'BIG_BODY', 'ScoreLimits', 'build_app', 'make_service']
 
 # %% ../../nbs/52_serve.app.ipynb #9cd74faf
 JSON_TYPES = ("application/json",)
+INFO_HIDDEN = ("model_tag", "monitor", "trust", "challenger_tag", "route", "canary_share", "api_keys_file", "host",
+               "allowed_hosts", "insecure_no_auth")  # ServeConfig fields /info does not list under limits
 
 
 def _response(status: int, body: dict, request_id: str, headers: dict | None = None, tag: str = ""):
@@ -104,20 +107,21 @@ def _share(request_id: str) -> float:
     return int.from_bytes(hashlib.blake2b(request_id.encode(), digest_size=8).digest(), "big") / 2.0 ** 64
 
 
-def build_app(rt: Runtime, challenger: Runtime | None = None):
+def build_app(rt: Runtime, challenger: Runtime | None = None, access: Access | None = None):
     "The Starlette app serving `rt` (and routing to `challenger`): /predict, /predict_proba, /feedback, /info."
     from starlette.applications import Starlette
     from starlette.exceptions import HTTPException
     from starlette.routing import Route
 
     cfg = rt.cfg
+    access = access if access is not None else Access(cfg)
 
     both = [rt] + ([challenger] if challenger is not None else [])
 
     def _guard():
         for r in both:
-            if r.failed:
-                raise ApiError(503, "model_failed", f"the model could not be loaded: {r.failed}")
+            if r.failed:  # the cause (it may name paths) is in the server log, not in the answer
+                raise ApiError(503, "model_failed", "the model could not be loaded; the server log says why")
             if not r.ready:
                 raise ApiError(503, "not_ready", "the model is still loading", headers={"Retry-After": "1"})
 
@@ -134,12 +138,15 @@ def build_app(rt: Runtime, challenger: Runtime | None = None):
 
     async def _predict(request, proba: bool):
         t0 = time.perf_counter()
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
-        if len(rid) > 200:
-            rid = uuid.uuid4().hex
+        rid, corr = access.ids.issue(), access.correlation(request.headers)  # the route follows the server's id only
+        echo = {"X-Correlation-ID": corr} if corr else {}
+        try:
+            access.keys.check(request.headers, "predict")
+        except ApiError as e:  # a caller without the key gets no id that could take a label
+            return _error(e, uuid.uuid4().hex, t0)
         if rt.in_flight >= cfg.max_concurrency:
             return _error(ApiError(429, "busy", f"more than {cfg.max_concurrency} requests in flight; retry shortly",
-                                   headers={"Retry-After": "1"}), rid, t0)
+                                   headers={"Retry-After": "1", **echo}), rid, t0)
         rt.in_flight += 1
         try:
             _guard()
@@ -147,7 +154,7 @@ def build_app(rt: Runtime, challenger: Runtime | None = None):
             if challenger is not None and cfg.route == "canary" and _share(rid) < cfg.canary_share:
                 use = challenger
             if proba and not use.has_proba:
-                raise ApiError(404, "no_proba", f"{use.pm.tag} is not a classifier with predict_proba; use /predict")
+                raise ApiError(404, "no_proba", "this model is not a classifier with predict_proba; use /predict")
             rows = await _parse(use.validator, await _read_body(request, cfg.max_body_bytes))
             job = await use.submit(rows, proba, rid, t0)
             if challenger is not None and cfg.route == "shadow" and len(shadows) >= cfg.max_shadow:
@@ -164,8 +171,11 @@ def build_app(rt: Runtime, challenger: Runtime | None = None):
                 body = {"predictions": _jsonable(pred), "model": use.pm.tag, "request_id": rid}
             if job.flags:
                 body["flags"] = job.flags
-            return _response(200, body, rid, tag=use.pm.tag)
+            if corr:
+                body["correlation_id"] = corr
+            return _response(200, body, rid, echo, tag=use.pm.tag)
         except ApiError as e:
+            e.headers = {**e.headers, **echo}
             return _error(e, rid, t0)
         finally:
             rt.in_flight -= 1
@@ -180,14 +190,44 @@ def build_app(rt: Runtime, challenger: Runtime | None = None):
     async def predict_proba(request):
         return await _predict(request, True)
 
+    seeding: list = []  # the store's labels, read once in a thread and remembered (one label per row across restarts)
+
+    async def _seed():
+        "Every label waits until the labels already in the store are remembered (read once, in a thread)."
+        if not seeding:
+            from concurrent.futures import ThreadPoolExecutor
+
+            pool = ThreadPoolExecutor(1, thread_name_prefix="mlbench-labels")
+            seeding.append(pool.submit(_stored_labels))
+            pool.shutdown(wait=False)
+        if not seeding[0].done():
+            await asyncio.wrap_future(seeding[0])
+        if len(seeding) == 1:  # the first to find it read remembers it
+            seeding.append(True)
+            try:
+                access.ids.seed(seeding[0].result())
+            except Exception as e:  # noqa: BLE001 (an unreadable store: labels posted from now on are still checked)
+                log.warning("the store's labels could not be read (%s): duplicates of labels posted before this "
+                            "process started are not detected", type(e).__name__)
+
+    def _stored_labels():
+        from mlbench.data import logstore
+
+        return logstore.feedback(rt.pm.name, cfg.monitor or None)
+
     async def feedback(request):
         t0 = time.perf_counter()
         rid = uuid.uuid4().hex
         try:
+            access.keys.check(request.headers, "feedback")
             _guard()
             items = rt.validator.feedback(await _read_body(request, cfg.max_body_bytes))
             if rt.logger is None:
                 raise ApiError(409, "logging_off", "prediction logging is off (MLBENCH_LOG=0): labels cannot be joined")
+            access.ids.check(items)  # 404: an id this server did not issue (or too old)
+            check_labels(items, rt.schema)  # 422: a label the model cannot have given
+            await _seed()
+            access.ids.claim(items)  # 409: a (request id, row) labeled before; no await from here to the logger
             fb = pd.DataFrame({"request_id": [i["request_id"] for i in items], "row": [i.get("row", 0) for i in items],
                                "label": [i["label"] for i in items]})
             rt.logger.feedback(fb)
@@ -200,11 +240,13 @@ def build_app(rt: Runtime, challenger: Runtime | None = None):
     async def info(request):
         rid = uuid.uuid4().hex
         try:
-            _guard()
+            _guard()  # first: "not ready" says no more than /readyz, and serve() reads it to report a failed load
+            scopes = access.keys.check(request.headers, "predict")
         except ApiError as e:
             return _response(e.status, e.body(rid), rid, e.headers)
-        limits = {k: v for k, v in asdict(cfg).items()
-                  if k not in ("model_tag", "monitor", "trust", "challenger_tag", "route", "canary_share")}
+        if not access.full_info(scopes):
+            return _response(200, basic_info(rt.pm), rid, tag=rt.pm.tag)
+        limits = {k: v for k, v in asdict(cfg).items() if k not in INFO_HIDDEN}
         body = {**rt.pm.info(), "limits": limits, "fused_predict": rt.fused, "predict_on_loop": rt.on_loop,
                 "event_loop": type(asyncio.get_running_loop()).__module__.split(".")[0]}
         if challenger is not None:
@@ -219,9 +261,11 @@ def build_app(rt: Runtime, challenger: Runtime | None = None):
         return _response(exc.status_code, ApiError(exc.status_code, kind, f"{request.method} {request.url.path}: "
                                                    f"{exc.detail}").body(rid), rid)
 
-    async def server_error(request, exc):  # a bug, not bad input: still the one JSON shape
+    async def server_error(request, exc):  # a bug, not bad input: still the one JSON shape, without the exception
         rid = uuid.uuid4().hex
-        return _response(500, ApiError(500, "internal", f"{type(exc).__name__}: {exc}").body(rid), rid)
+        log.error("request %s: %s %s failed", rid, request.method, request.url.path, exc_info=exc)
+        return _response(500, ApiError(500, "internal", "the server failed on this request; its log has the details "
+                                       "under this request id").body(rid), rid)
 
     known = {"/predict": "POST", "/predict_proba": "POST", "/feedback": "POST", "/info": "GET"}
 
@@ -238,7 +282,26 @@ def build_app(rt: Runtime, challenger: Runtime | None = None):
     routes = [Route("/predict", predict, methods=["POST"]), Route("/predict_proba", predict_proba, methods=["POST"]),
               Route("/feedback", feedback, methods=["POST"]), Route("/info", info, methods=["GET"]),
               Route("/{path:path}", not_found, methods=any_method)]
-    return Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error})
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error})
+    return _HostCheck(app, access)
+
+
+class _HostCheck:
+    "ASGI middleware: a request whose Host header the server does not answer to gets 403 (DNS rebinding)."
+
+    def __init__(self, app, access: Access):
+        self.app, self.access = app, access
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            from starlette.datastructures import Headers
+
+            if not self.access.host_ok(Headers(scope=scope)):
+                rid = uuid.uuid4().hex
+                resp = _response(403, ApiError(403, "forbidden_host", "this server does not answer to that Host "
+                                               "header (DNS rebinding protection; see allowed_hosts)").body(rid), rid)
+                return await resp(scope, receive, send)
+        return await self.app(scope, receive, send)
 
 # %% ../../nbs/52_serve.app.ipynb #7c0d3e52
 def make_service(tag: str | None = None, **overrides):
@@ -251,7 +314,8 @@ def make_service(tag: str | None = None, **overrides):
         raise ServeError("model_tag: set MLBENCH_MODEL_TAG (or pass a tag) to say which packaged model to serve")
     rt = Runtime(cfg)
     ch = Runtime(ServeConfig(**{**asdict(cfg), "model_tag": cfg.challenger_tag})) if cfg.challenger_tag else None
-    app = build_app(rt, ch)
+    access = Access(cfg)
+    app = build_app(rt, ch, access)
     name = "mlbench-" + "".join(ch if ch.isalnum() else "-" for ch in cfg.model_tag.split(":")[0].lower())[:40]
 
     @bentoml.service(name=name, workers=cfg.workers, logging={"access": {"enabled": cfg.access_log}},
@@ -271,12 +335,16 @@ def make_service(tag: str | None = None, **overrides):
             return rt.healthy and (ch is None or ch.healthy)
 
         @bentoml.api(route="/score")
-        async def score(self, rows: list[dict]) -> dict:
+        async def score(self, rows: list[dict], ctx) -> dict:  # ctx: bentoml.Context (by name)
             "The same as POST /predict, as a typed BentoML API (bentoml.SyncHTTPClient(url).score(rows=[...]))."
-            t0, rid = time.perf_counter(), uuid.uuid4().hex
+            t0, rid = time.perf_counter(), access.ids.issue()
             try:
+                if not access.host_ok(ctx.request.headers):
+                    raise ApiError(403, "forbidden_host", "this server does not answer to that Host header")
+                access.keys.check(ctx.request.headers, "predict")
                 if not rt.ready:
-                    raise ApiError(503, "not_ready", rt.failed or "the model is still loading")
+                    raise ApiError(503, "model_failed" if rt.failed else "not_ready", "the model could not be loaded; "
+                                   "the server log says why" if rt.failed else "the model is still loading")
                 job = await rt.submit(rt.validator.parse({"rows": rows}), False, rid, t0)
                 return {"predictions": _jsonable(job.result[0]), "model": rt.pm.tag, "request_id": rid,
                         **({"flags": job.flags} if job.flags else {})}

@@ -8,6 +8,7 @@ Docs: https://mlbench.github.io/mlbench/serve.batcher.html.md"""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
 import time
@@ -51,6 +52,14 @@ class ServeConfig:
     max_queue: int = 256  # requests waiting for a batch, per model; above: 429 with Retry-After
     max_shadow: int = 64  # shadow copies being scored at once (route="shadow"); above: dropped, counted as 429
     max_abandoned: int = 4  # model calls stuck past timeout_s in abandoned threads at once; one more: 503 until restarted
+    # -- who may do what (mlbench.serve.auth); keys themselves come from this file and $MLBENCH_API_KEYS
+    api_keys_file: str = ""  # API keys, one "KEY SCOPE[,SCOPE...]" a line (scopes: predict, feedback, admin)
+    host: str = ""  # the interface served, set by `mlbench serve`/`serve()`: loopback checks the Host header
+    allowed_hosts: str = ""  # Host names accepted beyond loopback, comma-separated ("" = any)
+    insecure_no_auth: bool = False  # serve beyond loopback without keys (must be asked for)
+    feedback_overwrite: bool = False  # a second label for a (request id, row) replaces the first (else 409)
+    feedback_ttl_s: float = 30 * 86400.0  # labels are accepted for request ids issued up to this long ago
+    feedback_memory: int = 250_000  # (request id, row) pairs remembered as labeled per worker (older ids: refused)
 
     @classmethod
     def from_env(cls, **overrides) -> ServeConfig:
@@ -88,6 +97,9 @@ class ServeConfig:
             raise ServeError(f"predict_in: {self.predict_in!r} must be 'auto', 'loop' or 'thread'")
         if self.out_of_range not in ("reject", "flag"):
             raise ServeError(f"out_of_range: {self.out_of_range!r} must be 'reject' or 'flag'")
+        if not self.feedback_ttl_s > 0 or self.feedback_memory < 1:
+            raise ServeError(f"feedback_ttl_s and feedback_memory must be positive (got {self.feedback_ttl_s}, "
+                             f"{self.feedback_memory})")
 
     def env(self) -> dict:
         "The environment variables that reproduce this configuration in a server process."
@@ -173,8 +185,9 @@ class Runtime:
             gc.collect()
             gc.freeze()  # the model's many long-lived objects leave the collector's view: shorter GC pauses
             self.ready = True
-        except Exception as e:  # reported by /readyz and every request, never a crash loop
+        except Exception as e:  # reported by /readyz and every request (without the cause), never a crash loop
             self.failed = f"{type(e).__name__}: {e}"
+            logging.getLogger("mlbench.serve").error("%s could not be loaded: %s", self.cfg.model_tag, self.failed)
 
     def _call_ms(self, golden: pd.DataFrame) -> float:
         "The slower of two timed model calls on 32 golden rows, in milliseconds."
@@ -291,9 +304,12 @@ class Runtime:
                         self._abandon(batch)
                         for j in live:
                             j.error = _timeout(self.cfg)
-            except Exception as e:  # noqa: BLE001 (each job gets the failure; the loop goes on)
+            except Exception as e:  # noqa: BLE001 (each job gets the failure, its cause goes to the log; the loop goes on)
+                logging.getLogger("mlbench.serve").error("the model failed on requests %s", [j.request_id for j in live],
+                                                         exc_info=e)
                 for j in live:
-                    j.error = ApiError(500, "model_error", f"the model failed on this batch: {type(e).__name__}: {e}")
+                    j.error = ApiError(500, "model_error", "the model failed on this batch; the server log has the cause "
+                                       "under this request id")
             for j in jobs:
                 if not j.future.done():
                     j.future.set_result(None)

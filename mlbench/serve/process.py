@@ -80,9 +80,9 @@ def _failed(srv: Server, url: str) -> None:
         urllib.request.urlopen(url + "/info", timeout=2)
     except urllib.error.HTTPError as e:
         body = e.read().decode(errors="replace")
-        if e.code == 503 and '"model_failed"' in body:
+        if e.code == 503 and '"model_failed"' in body:  # the answer says no more: the cause is in the server's log
             srv.stop()
-            raise ServeError(json.loads(body)["error"]["message"]) from None
+            raise ServeError(f"{json.loads(body)['error']['message']}:\n{srv.log()[-3000:]}") from None
     except OSError:
         pass
 
@@ -95,11 +95,13 @@ def serve(tag: str, port: int | None = None, host: str = "127.0.0.1", wait: floa
     import urllib.request
 
     from mlbench.registry import store as models
+    from mlbench.serve.auth import Keys, check_bind
 
     pm = models.verify(tag, trust=bool(overrides.get("trust")))
     if overrides.get("challenger_tag"):
         overrides["challenger_tag"] = models.verify(overrides["challenger_tag"], trust=bool(overrides.get("trust"))).tag
-    cfg = ServeConfig.from_env(model_tag=pm.tag, **overrides)
+    cfg = ServeConfig.from_env(model_tag=pm.tag, host=host, **overrides)
+    check_bind(host, Keys.load(cfg.api_keys_file, {**os.environ, **(env or {})}), cfg.insecure_no_auth)
     port = port or free_port()
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(command(pm.tag, port, host, cfg.keep_alive_s), stdout=log, stderr=subprocess.STDOUT,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -45,6 +46,9 @@ def golden_rows(pm) -> tuple[list[dict], pd.DataFrame]:
     return rows, g.drop(columns=cols)
 
 # %% ../../nbs/54_serve.rollout.ipynb #3a362ad5
+_NO_KEYS = {"api_keys_file": "", "env": {"MLBENCH_API_KEYS": ""}}  # the servers verify starts itself: loopback, no keys
+
+
 @dataclass
 class VerifyResult:
     "Golden-set parity of a served model: `ok`, and the rows whose served answer differs."
@@ -113,12 +117,13 @@ def verify(tag: str,  # packaged model whose golden set is replayed
     rows, stored = golden_rows(pm)
     t0 = time.perf_counter()
     srv = None
-    if url is None:
-        srv = serving.serve(pm.tag, monitor=tempfile.mkdtemp(prefix="mlbench-verify-"))
-        url = srv.url
+    key = os.environ.get("MLBENCH_API_KEY", "")  # a running service with API keys: a key with the predict scope
+    if url is None:  # its own loopback server, without keys even when this environment configures some
+        srv = serving.serve(pm.tag, monitor=tempfile.mkdtemp(prefix="mlbench-verify-"), **_NO_KEYS)
+        url, key = srv.url, ""
     try:
         out = []
-        with httpx.Client(base_url=url, timeout=120) as c:
+        with httpx.Client(base_url=url, timeout=120, headers={"Authorization": f"Bearer {key}"} if key else {}) as c:
             preds, probas = [], []
             for i in range(0, len(rows), batch):
                 preds.extend(_post(c, "/predict", rows[i:i + batch])["predictions"])
@@ -204,7 +209,7 @@ def advise_batching(tag: str, max_batch_rows=(1, 8, 32, 128), max_latency_ms=(0.
     settings = [(1, 0.0)] + [(b, m) for b in max_batch_rows for m in max_latency_ms if b > 1]
     out = []
     for b, m in settings:
-        with serving.serve(pm.tag, max_batch_rows=b, max_latency_ms=m, workers=workers, log=False) as srv:
+        with serving.serve(pm.tag, max_batch_rows=b, max_latency_ms=m, workers=workers, log=False, **_NO_KEYS) as srv:
             r = load(srv.url, rows, concurrency, duration, warmup)
         out.append({"max_batch_rows": b, "max_latency_ms": m, **r})
     table = pd.DataFrame(out)

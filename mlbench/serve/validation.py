@@ -261,7 +261,8 @@ def _feedback_type():
 
     Item = TypedDict("Item", {"request_id": Annotated[str, Strict(), Field(min_length=1, max_length=200)],
                               "row": NotRequired[Annotated[int, Strict(), Field(ge=0)]],
-                              "label": Annotated[int | float | str | bool, Field(allow_inf_nan=False)]})
+                              "label": Annotated[bool, Strict()] | Annotated[int, Strict()] | str |  # a string label was a 500
+                              Annotated[float, Strict(), Field(allow_inf_nan=False)]})
     Item.__pydantic_config__ = ConfigDict(extra="forbid")
     Body = TypedDict("Body", {"feedback": Annotated[list[Item], Field(min_length=1, max_length=MAX_LABELS)]})
     Body.__pydantic_config__ = ConfigDict(extra="forbid")
