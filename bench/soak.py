@@ -11,10 +11,11 @@ file monitor store. C asyncio clients (httpx, one connection pool) send, for `--
 - malformed requests (bad JSON, NaN/Infinity, wrong types, missing fields, a 400-digit integer,
   an unknown Content-Type, an oversize body, 2 MB of `{}` rows) that must get a 4xx;
 - hostile requests (no key, a wrong key, the predict key on /feedback, a spoofed Host header,
-  a client X-Request-ID, unknown routes) that must get a 4xx.
+  labels for ids never issued or of the wrong type, unknown routes, a 10 kB key) that must get a 4xx.
 
 It checks: zero 5xx, every good request answered correctly, the store's counts after a SIGTERM
-flush equal what was answered (rows of 200 answers, labels accepted), and the server's memory
+flush equal what was answered (rows of 200 answers, labels accepted, and the count of each status
+on /predict and of /feedback's refusals: the routes the server's log counts), and the server's memory
 (RSS of its process tree, sampled every 5 s) flat: the last third's median within 15% (+30 MB)
 of the second third's. Human-readable lines first, one JSON line last; exit 1 when a check fails.
 
@@ -88,6 +89,8 @@ class Tally:
         self.rows_200 = 0
         self.issued: list[tuple[str, int]] = []  # (request id, prediction) of good answers, for labels
         self.labelled: set[str] = set()
+        self.pending: set[str] = set()  # ids with a label post in flight (two clients never race on one id)
+        self.logged_expect = Counter()  # answers the server's log counts: the model routes, /feedback's refusals
         self.labels_accepted = 0
 
 
@@ -121,9 +124,15 @@ async def client(url, X, expected, rng, t_end, tally: Tally, wid: int):
                 elif r < 0.70 and tally.issued:
                     kind = "label"
                     rid, pred = tally.issued[rng.randrange(len(tally.issued))]
+                    if rid in tally.pending:
+                        continue
                     again = rid in tally.labelled
-                    resp = await c.post("/feedback", json={"feedback": [{"request_id": rid, "row": 0,
-                                                                         "label": int(pred)}]}, headers=F)
+                    tally.pending.add(rid)
+                    try:
+                        resp = await c.post("/feedback", json={"feedback": [{"request_id": rid, "row": 0,
+                                                                             "label": int(pred)}]}, headers=F)
+                    finally:
+                        tally.pending.discard(rid)
                     if resp.status_code == 200:
                         if again:
                             tally.wrong.append(("second label accepted", rid))
@@ -141,6 +150,9 @@ async def client(url, X, expected, rng, t_end, tally: Tally, wid: int):
                     kind = "hostile"
                     resp = await _hostile(c, X, rng, P, F)
                 tally.status[(kind, resp.status_code)] += 1
+                path, host = resp.request.url.path, resp.request.headers.get("host", "")
+                if host.startswith("127.0.0.1") and (path == "/predict" or (path == "/feedback" and resp.status_code != 200)):
+                    tally.logged_expect[str(resp.status_code)] += 1
                 if resp.status_code >= 500:
                     tally.server_errors.append((kind, resp.status_code, resp.text[:300]))
                 elif kind in ("malformed", "hostile") and resp.status_code < 400:
@@ -168,7 +180,8 @@ async def _malformed(c, X, rng, P):
     if case == 6:
         return await c.post("/predict", content=b'{"rows": [' + b"{}," * 700_000 + b"{}]}", headers=P)
     if case == 7:
-        return await c.post("/predict", json={"rows": [{**row, "distance": 1e400}]}, headers=P)
+        return await c.post("/predict", content=json.dumps({"rows": [row]}).replace('"distance": ', '"distance": 1e400, "x": ').encode(),
+                            headers=P)
     return await c.post("/predict", json={"nope": 1}, headers=P)
 
 
@@ -218,8 +231,7 @@ def main(argv=None) -> int:
     from mlbench.serve.process import serve
 
     mon = work / "monitor"
-    srv = serve(tag, monitor=str(mon), flush_s=1.0, max_concurrency=64,
-                env={"MLBENCH_API_KEYS_FILE": str(keys_file(work / "keys"))})
+    srv = serve(tag, monitor=str(mon), flush_s=1.0, max_concurrency=64, api_keys_file=str(keys_file(work / "keys")))
     tally, samples = Tally(), []
     t0 = time.monotonic()
     try:
@@ -247,6 +259,7 @@ def main(argv=None) -> int:
         "no_client_exceptions": not tally.exceptions,
         "rows_logged_equal_rows_answered": rows_logged == tally.rows_200,
         "labels_stored_equal_accepted": labels_stored == tally.labels_accepted,
+        "status_counts_logged_equal_answers": logged == dict(tally.logged_expect),
         "memory_flat": last <= mid * 1.15 + 30,
         "clean_exit": code == 0,
     }
@@ -254,7 +267,9 @@ def main(argv=None) -> int:
     for (kind, status), n in sorted(tally.status.items()):
         print(f"  {kind:12s} {status}: {n}")
     print(f"  rows answered 200: {tally.rows_200}, logged: {rows_logged}; labels accepted: {tally.labels_accepted}, "
-          f"stored: {labels_stored}; statuses logged: {dict(sorted(logged.items()))}")
+          f"stored: {labels_stored}")
+    print(f"  statuses logged: {dict(sorted(logged.items()))}; answered on the counted routes: "
+          f"{dict(sorted(tally.logged_expect.items()))}")
     print(f"  server RSS MB: first {mem[0] if mem else 0:.0f}, middle third {mid:.0f}, last third {last:.0f}")
     for what in tally.server_errors[:5] + tally.wrong[:5]:
         print("  !", what)

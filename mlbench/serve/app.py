@@ -121,7 +121,7 @@ def build_app(rt: Runtime, challenger: Runtime | None = None, access: Access | N
     def _guard():
         for r in both:
             if r.failed:  # the cause (it may name paths) is in the server log, not in the answer
-                raise ApiError(503, "model_failed", "the model could not be loaded; the server log says why")
+                raise ApiError(503, "model_failed", r.failed_reason)
             if not r.ready:
                 raise ApiError(503, "not_ready", "the model is still loading", headers={"Retry-After": "1"})
 
@@ -343,8 +343,8 @@ def make_service(tag: str | None = None, **overrides):
                     raise ApiError(403, "forbidden_host", "this server does not answer to that Host header")
                 access.keys.check(ctx.request.headers, "predict")
                 if not rt.ready:
-                    raise ApiError(503, "model_failed" if rt.failed else "not_ready", "the model could not be loaded; "
-                                   "the server log says why" if rt.failed else "the model is still loading")
+                    raise ApiError(503, "model_failed" if rt.failed else "not_ready",
+                                   rt.failed_reason if rt.failed else "the model is still loading")
                 job = await rt.submit(rt.validator.parse({"rows": rows}), False, rid, t0)
                 return {"predictions": _jsonable(job.result[0]), "model": rt.pm.tag, "request_id": rid,
                         **({"flags": job.flags} if job.flags else {})}

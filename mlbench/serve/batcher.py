@@ -138,7 +138,8 @@ class Runtime:
     def __init__(self, cfg: ServeConfig):
         self.cfg = cfg
         self.ready = False
-        self.failed: str | None = None
+        self.failed: str | None = None  # why the model cannot answer (may name paths: for the log only)
+        self.failed_reason = ""  # the same, as the clients may read it
         self.model = self.validator = self.logger = self.pm = None
         self.in_flight = 0
         self.on_loop = False
@@ -187,6 +188,7 @@ class Runtime:
             self.ready = True
         except Exception as e:  # reported by /readyz and every request (without the cause), never a crash loop
             self.failed = f"{type(e).__name__}: {e}"
+            self.failed_reason = "the model could not be loaded; the server log says why"
             logging.getLogger("mlbench.serve").error("%s could not be loaded: %s", self.cfg.model_tag, self.failed)
 
     def _call_ms(self, golden: pd.DataFrame) -> float:
@@ -228,7 +230,7 @@ class Runtime:
             self._queue, self._loop = asyncio.Queue(), loop
             self._task = loop.create_task(self._batches())
         if self.failed:
-            raise ApiError(503, "model_failed", self.failed)
+            raise ApiError(503, "model_failed", self.failed_reason)
         if self._queue.qsize() >= self.cfg.max_queue:
             raise ApiError(429, "queue_full", f"{self.cfg.max_queue} requests are waiting for the model; retry shortly",
                            headers={"Retry-After": "1"})
@@ -278,7 +280,7 @@ class Runtime:
             try:
                 if self.failed:
                     for j in live:
-                        j.error = ApiError(503, "model_failed", self.failed)
+                        j.error = ApiError(503, "model_failed", self.failed_reason)
                 elif not live:
                     pass
                 elif self.on_loop:  # measured faster than a thread hand-off for fast models: no GIL ping-pong
@@ -337,6 +339,7 @@ class Runtime:
         if self.stranded > self.cfg.max_abandoned:  # each stuck thread holds memory, maybe locks: stop here
             self.failed = (f"the model hung: {self.stranded} calls ran past timeout_s={self.cfg.timeout_s} s and are "
                            f"stuck in abandoned threads (more than max_abandoned={self.cfg.max_abandoned}); restart the server")
+            self.failed_reason = self.failed  # says nothing of the model's internals
             return
         self._worker = Worker(self.abandoned)
         self._recovering = asyncio.get_running_loop().create_task(self._recover(since))
