@@ -181,7 +181,9 @@ def test_widgets_render_in_jupyterlab(lab, browser):
         assert bar == "100%", bar
         sweep_text = _output_text(page, SWEEP_CELL)
         assert re.search(r"best \d", sweep_text) and "parameter importance" in sweep_text, sweep_text[-2000:]
-        assert "(after 3 completed trials)" not in sweep_text  # importances drawn once 3 trials completed
+        # importances drawn once 3 trials completed (how many of the 6 the pruner lets complete depends on the order
+        # they finish in, so on the machine's load: a loaded CI run had fewer than 3)
+        assert ("(after 3 completed trials)" in sweep_text) == (states.get("complete", 0) < 3), (states, sweep_text[-800:])
 
         # every widget drawn: none failed, none still a placeholder
         def all_drawn():
