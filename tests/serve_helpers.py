@@ -1,11 +1,24 @@
 """Test-only models for the serving tests; importable by the server process (PYTHONPATH=tests)."""
+import threading
 import time
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+HANG = 99.0  # a `delay` of exactly this: HangModel's call never returns (a hung model)
 
-class SlowModel(ClassifierMixin, BaseEstimator):
+
+class _Stub(ClassifierMixin, BaseEstimator):
+    "A two-class classifier that learns nothing: fit records the classes and the columns."
+
+    def fit(self, X, y):
+        self.classes_ = np.array([0, 1])
+        self.feature_names_in_ = np.array(list(X.columns), dtype=object)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+
+class SlowModel(_Stub):
     """A classifier whose predict sleeps `delay` seconds (the max of the batch's `delay` column).
 
     Rows with a negative `delay` get NaN probabilities (a model output JSON cannot carry).
@@ -14,12 +27,6 @@ class SlowModel(ClassifierMixin, BaseEstimator):
 
     def __init__(self, load_delay: float = 0.0):
         self.load_delay = load_delay
-
-    def fit(self, X, y):
-        self.classes_ = np.array([0, 1])
-        self.feature_names_in_ = np.array(list(X.columns), dtype=object)
-        self.n_features_in_ = X.shape[1]
-        return self
 
     def predict_proba(self, X):
         d = np.asarray(X["delay"], dtype=float)
@@ -36,18 +43,12 @@ class SlowModel(ClassifierMixin, BaseEstimator):
         self.__dict__.update(state)
 
 
-class RaisingModel(ClassifierMixin, BaseEstimator):
+class RaisingModel(_Stub):
     """A classifier whose predict raises an error naming a server path on rows with `boom` > 0.5;
     with `fail_load`, unpickling it fails (an error naming a path, as a broken disk would)."""
 
     def __init__(self, fail_load: bool = False):
         self.fail_load = fail_load
-
-    def fit(self, X, y):
-        self.classes_ = np.array([0, 1])
-        self.feature_names_in_ = np.array(list(X.columns), dtype=object)
-        self.n_features_in_ = X.shape[1]
-        return self
 
     def predict_proba(self, X):
         if (np.asarray(X["boom"], dtype=float) > 0.5).any():
@@ -61,3 +62,21 @@ class RaisingModel(ClassifierMixin, BaseEstimator):
         if state.get("fail_load"):
             raise OSError("/srv/secret/store/saved_model.pkl: disk on fire")
         self.__dict__.update(state)
+
+
+class HangModel(_Stub):
+    """A classifier over columns n (int64), delay (float), t (datetime): class (n + weekday(t)) % 2.
+
+    predict sleeps max(delay) seconds; a row with delay == HANG makes the call hang forever.
+    """
+
+    def predict_proba(self, X):
+        d = np.asarray(X["delay"], dtype=float)
+        if (d == HANG).any():
+            threading.Event().wait()  # never set: the thread is stuck for good
+        time.sleep(float(max(0.0, d.max())))
+        k = (np.asarray(X["n"], dtype=np.int64) % 2 + X["t"].dt.day_of_week.to_numpy()) % 2
+        return np.column_stack([1.0 - k * 0.8 - 0.1, k * 0.8 + 0.1])
+
+    def predict(self, X):
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]

@@ -23,7 +23,7 @@ from mlbench.serve.validation import ApiError, Validator
 pytestmark = pytest.mark.timeout(600)
 TESTS = Path(__file__).parents[1]
 sys.path.insert(0, str(TESTS))
-from robust_helpers import HANG, HangModel  # noqa: E402
+from serve_helpers import HANG, HangModel  # noqa: E402
 
 NAME = "robust-hang"
 
