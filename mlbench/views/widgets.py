@@ -173,17 +173,18 @@ class SweepView(W.VBox):
         t = self.trials = self.sweep.trials  # one read of the storage per refresh
         total = int(self.sweep.study.user_attrs.get("n_trials") or max(len(t), 1))
         finished = t["state"].isin(["COMPLETE", "PRUNED", "FAIL"])
-        self.progress.max, self.progress.value = max(total, 1), int(finished.sum())
         counts = t["state"].value_counts().to_dict()
-        self.status.value = (f"<b>{esc(self.sweep.name, 80)}</b>: " + ", ".join(f"{v} {k.lower()}" for k, v in counts.items())
-                             + (f" of {total}" if total else ""))
-        done = t["score"].where(t["state"] == "COMPLETE")
-        self.best_curve = done.cummax().tolist()
-        self.curve.value = _curve_svg(self.best_curve)
-        imp = self.sweep.importances() if (t["state"] == "COMPLETE").sum() >= 3 else {}
-        self.importance.value = "<div style='font-size:12px'><b>parameter importance</b><br>" + ("".join(
+        status = (f"<b>{esc(self.sweep.name, 80)}</b>: " + ", ".join(f"{v} {k.lower()}" for k, v in counts.items())
+                  + (f" of {total}" if total else ""))
+        best_curve = t["score"].where(t["state"] == "COMPLETE").cummax().tolist()
+        try:  # a failing importance fit says so in its box; it never stops the rest of the view from updating
+            imp = self.sweep.importances() if (t["state"] == "COMPLETE").sum() >= 3 else {}
+            why = "(after 3 completed trials)"
+        except Exception as e:  # noqa: BLE001
+            imp, why = {}, f"(not available: {esc(type(e).__name__, 60)})"
+        importance = "<div style='font-size:12px'><b>parameter importance</b><br>" + ("".join(
             f"<div>{esc(k, 40)} <span style='display:inline-block;background:#1f77b4;height:9px;width:{v * 120:.0f}px'>"
-            f"</span> {v:.2f}</div>" for k, v in imp.items()) or "(after 3 completed trials)") + "</div>"
+            f"</span> {v:.2f}</div>" for k, v in imp.items()) or why) + "</div>"
         key = self.sort.value
         shown = t.sort_values(key, ascending=key in ("number", "duration_s"), na_position="last").head(self.rows)
         self.shown = shown["number"].tolist()
@@ -192,6 +193,10 @@ class SweepView(W.VBox):
         body = "".join("<tr>" + "".join(f"<td class='{'mb-fail' if c == 'state' and v == 'FAIL' else ''}'>"
                                         f"{esc(_fmt(v), 80)}</td>" for c, v in zip(cols, r)) + "</tr>"
                        for r in shown[cols].itertuples(index=False))
+        # every part computed: now show them together (a failure above leaves the whole view as it was, never half)
+        self.progress.max, self.progress.value = max(total, 1), int(finished.sum())
+        self.status.value, self.best_curve, self.curve.value = status, best_curve, _curve_svg(best_curve)
+        self.importance.value = importance
         self.table.value = (f"<style>{_CSS}</style><div class='mb-report'><table class='mb-val'><tr>{head}</tr>{body}"
                             "</table></div>")
         return self
@@ -213,7 +218,13 @@ class SweepView(W.VBox):
                 running = (self.trials["state"] == "RUNNING").any()
                 if (self.handle is not None and self.handle.done) or (self.handle is None and not running
                                                                       and self.progress.value >= self.progress.max):
-                    self.refresh()
+                    for _ in range(20):  # the last read after the end: retried (storage busy), never lost with the thread
+                        try:
+                            self.refresh()
+                            break
+                        except Exception:  # noqa: BLE001
+                            if self._stop.wait(self.interval):
+                                break
                     break
 
         self._thread = threading.Thread(target=loop, daemon=True, name="mlbench-sweepview")

@@ -108,7 +108,7 @@ def live(store):
     port = _free_port()
     log = open(store["root"].parent / "dashboard.log", "w+")
     proc = subprocess.Popen([MLBENCH, "dashboard", "--port", str(port), "--store", str(store["root"]), "--model", "dash-a",
-                             "--freq", f"{WINDOW_S}s", "--token", TOKEN, "--cull-idle", "120"],
+                             "--freq", f"{WINDOW_S}s", "--token", TOKEN, "--cull-idle", "600"],
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
