@@ -94,7 +94,8 @@ def test_shadow_answers_never_reach_the_client(two_models, tmp_path):
     ta, tb, a, b, Xh, yh = two_models
     rows = _rows(Xh)
     mon = tmp_path / "mon"
-    with serving.serve(ta, challenger_tag=tb, route="shadow", monitor=str(mon), flush_s=0.5) as srv:
+    # max_shadow above the 700 copies: this test checks what shadows score (the bound has its own test, test_robust)
+    with serving.serve(ta, challenger_tag=tb, route="shadow", monitor=str(mon), flush_s=0.5, max_shadow=1000) as srv:
         answers = asyncio.run(_send(srv.url, rows, 600))
         proba = asyncio.run(_send(srv.url, rows, 100, path="/predict_proba"))
         labels = [{"request_id": body["request_id"], "row": 0, "label": int(yh.iloc[i % len(rows)])}
