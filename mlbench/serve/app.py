@@ -61,9 +61,23 @@ async def _read_body(request, limit: int) -> bytes:
 BIG_BODY = 256 * 1024  # bodies from this size are parsed in a thread: the C-speed row count leaves the loop free
 
 
+async def _sized(fn, body: bytes, *args):
+    "`fn(body, *args)`: on the event loop for a small body, in a thread from BIG_BODY bytes."
+    return fn(body, *args) if len(body) < BIG_BODY else await asyncio.to_thread(fn, body, *args)
+
+
 async def _parse(validator, body: bytes) -> list[dict]:
     "validator.parse (rows counted before any parsing: prescan); a large body in a thread."
-    return validator.parse(body) if len(body) < BIG_BODY else await asyncio.to_thread(validator.parse, body)
+    return await _sized(validator.parse, body)
+
+
+def _ready(*runtimes: Runtime) -> None:
+    "503 unless every runtime has loaded its model: why it failed (as clients may read it), or Retry-After."
+    for r in runtimes:
+        if r.failed:  # the cause (it may name paths) is in the server log, not in the answer
+            raise ApiError(503, "model_failed", r.failed_reason)
+        if not r.ready:
+            raise ApiError(503, "not_ready", "the model is still loading", headers={"Retry-After": "1"})
 
 
 class ScoreLimits:
@@ -83,8 +97,7 @@ class ScoreLimits:
         try:
             body = await _read_body(Request(scope, receive), cfg.max_body_bytes)
             if self.rt.validator is not None:
-                args = (body, cfg.max_rows, len(self.rt.validator.columns))
-                prescan(*args) if len(body) < BIG_BODY else await asyncio.to_thread(prescan, *args)
+                await _sized(prescan, body, cfg.max_rows, len(self.rt.validator.columns))
         except ApiError as e:
             self.rt.count(e.status, t0)
             return await _response(e.status, e.body(rid), rid, e.headers)(scope, receive, send)
@@ -119,11 +132,7 @@ def build_app(rt: Runtime, challenger: Runtime | None = None, access: Access | N
     both = [rt] + ([challenger] if challenger is not None else [])
 
     def _guard():
-        for r in both:
-            if r.failed:  # the cause (it may name paths) is in the server log, not in the answer
-                raise ApiError(503, "model_failed", r.failed_reason)
-            if not r.ready:
-                raise ApiError(503, "not_ready", "the model is still loading", headers={"Retry-After": "1"})
+        _ready(*both)
 
     async def _shadow(rows, proba, rid, t0):
         "The challenger scores a copy; its answer is logged, never returned."
@@ -342,9 +351,7 @@ def make_service(tag: str | None = None, **overrides):
                 if not access.host_ok(ctx.request.headers):
                     raise ApiError(403, "forbidden_host", "this server does not answer to that Host header")
                 access.keys.check(ctx.request.headers, "predict")
-                if not rt.ready:
-                    raise ApiError(503, "model_failed" if rt.failed else "not_ready",
-                                   rt.failed_reason if rt.failed else "the model is still loading")
+                _ready(rt)
                 job = await rt.submit(rt.validator.parse({"rows": rows}), False, rid, t0)
                 return {"predictions": _jsonable(job.result[0]), "model": rt.pm.tag, "request_id": rid,
                         **({"flags": job.flags} if job.flags else {})}
