@@ -35,7 +35,7 @@ def test_no_import_cycles():
 
 
 def test_each_notebook_exports_the_module_its_name_says():
-    for nb in sorted((ROOT / "nbs").glob("[0-9][0-9]_*.ipynb")):
+    for nb in sorted((ROOT / "nbs").glob("[0-9][0-9]*_*.ipynb")):
         num, dotted = nb.stem.split("_", 1)
         src = "\n".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code")
         (exp,) = re.findall(r"^#\| default_exp (\S+)", src, re.M)
