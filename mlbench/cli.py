@@ -96,7 +96,7 @@ def validate_cmd(
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the checks as JSON here"),
     query: Optional[str] = typer.Option(None, "--query", "-q", help="SQL query or table name (SQL sources)"),
 ):
-    "Validate a data source (or a saved profile) against a suite; exit 1 when a check fails."
+    "Validate a data source (or a saved profile) against a suite; exit 1 when a check of severity error fails."
     from mlbench.data.load import load
     from mlbench.data.profile import Profile
     from mlbench.data.validate import Suite
@@ -106,8 +106,9 @@ def validate_cmd(
     res = s.validate(data)
     f = res.to_frame()
     typer.echo(f.to_string(max_colwidth=40))
-    n_fail = len(res.failures)
-    typer.echo(f"{n_fail} of {len(f)} checks failed" if n_fail else f"all {len(f)} checks passed")
+    n_fail, n_warn = len(res.failures), len(res.warnings)
+    typer.echo((f"{n_fail} of {len(f)} checks failed" if n_fail else "no check failed" if n_warn else f"all {len(f)} checks passed")
+               + (f"; {n_warn} warning{'s' * (n_warn != 1)} (severity warn: reported, not failing)" if n_warn else ""))
     if html:
         res.to_html(html, title=f"Validation of {Path(src).name}")
     if json_out:
@@ -260,12 +261,13 @@ def suite_cmd(
     src: str = typer.Argument(..., help="reference data source or saved profile (.mbp)"),
     out: Path = typer.Option(..., "--out", "-o", help="where to write the suite YAML"),
     query: Optional[str] = typer.Option(None, "--query", "-q", help="SQL query or table name (SQL sources)"),
-    max_categories: int = typer.Option(20, help="list allowed values up to this many distinct values"),
+    max_categories: int = typer.Option(50, help="list allowed values up to this many distinct values"),
+    false_alarm: float = typer.Option(0.01, help="chance a new sample of the same data fails; 0: strict (exact ranges)"),
 ):
-    "Infer a validation suite from reference data."
+    "Infer a validation suite from reference data, calibrated so that new samples of the same data pass."
     from mlbench.data.validate import Suite
 
-    s = Suite.infer(_profile_of(src, query, 1_000_000), max_categories=max_categories)
+    s = Suite.infer(_profile_of(src, query, 1_000_000), false_alarm or None, max_categories)
     s.save(out)
     typer.echo(f"wrote {len(s.constraints)} constraints to {out}")
 

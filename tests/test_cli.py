@@ -24,6 +24,8 @@ def data(tmp_path):
     bad = df.copy()
     bad.loc[:4, "c"] = "zzz"
     bad.to_csv(tmp_path / "cur.csv", index=False)
+    bad.loc[:49, "c"] = "zzz"  # a tenth of the rows
+    bad.to_csv(tmp_path / "broken.csv", index=False)
     return tmp_path
 
 
@@ -37,11 +39,22 @@ def test_profile_validate_roundtrip(data):
     html = (data / "p.html").read_text()
     assert "<script src" not in html and "cdn" not in html.lower()
     assert run("suite", data / "ref.mbp", "-o", data / "s.yaml").returncode == 0
+    assert "false_alarm: 0.01" in (data / "s.yaml").read_text()
     assert run("validate", data / "ref.parquet", "--suite", data / "s.yaml").returncode == 0
-    r = run("validate", data / "cur.csv", "--suite", data / "s.yaml", "--json", data / "v.json")
+    # the calibrated suite tolerates 5 unseen values in 500 rows (a 500-row reference cannot rule out 1%) ...
+    assert run("validate", data / "cur.csv", "--suite", data / "s.yaml").returncode == 0
+    # ... and fails a tenth of the rows with a value it never saw, naming the column
+    r = run("validate", data / "broken.csv", "--suite", data / "s.yaml", "--json", data / "v.json")
     assert r.returncode == 1, r.stdout + r.stderr
     checks = json.loads((data / "v.json").read_text())["checks"]
     failed = [c for c in checks if c["status"] == "fail"]
+    assert [(c["column"], c["constraint"], c["failing"]) for c in failed] == [("c", "allowed", 50)]
+    assert failed[0]["surprise"] > 10 and failed[0]["observed_share"] == 0.1
+    # --false-alarm 0: the strict suite, every row must pass
+    assert run("suite", data / "ref.mbp", "-o", data / "strict.yaml", "--false-alarm", "0").returncode == 0
+    r = run("validate", data / "cur.csv", "--suite", data / "strict.yaml", "--json", data / "v.json")
+    assert r.returncode == 1, r.stdout + r.stderr
+    failed = [c for c in json.loads((data / "v.json").read_text())["checks"] if c["status"] == "fail"]
     assert [(c["column"], c["constraint"], c["failing"]) for c in failed] == [("c", "allowed", 5)]
 
 

@@ -22,7 +22,7 @@ _CSS = """
 .mb-warn{color:#9a6700;background:#fff8c5;border-radius:4px;padding:2px 5px;margin:2px 0;font-size:12px}
 .mb-report table{border-collapse:collapse} .mb-report td,.mb-report th{padding:1px 8px 1px 0;text-align:left;vertical-align:top}
 .mb-stats td:first-child{color:#59636e}
-.mb-fail{color:#cf222e;font-weight:600} .mb-pass{color:#1a7f37} .mb-skipped{color:#59636e}
+.mb-fail{color:#cf222e;font-weight:600} .mb-warn{color:#9a6700;font-weight:600} .mb-pass{color:#1a7f37} .mb-skipped{color:#59636e}
 .mb-val th{border-bottom:1px solid #d0d7de} .mb-val td{border-bottom:1px solid #f0f2f4;padding:3px 10px 3px 0}
 """
 _SEARCH_JS = """<script>
@@ -147,18 +147,29 @@ def profile_html(p, title: str = "Data profile", standalone: bool = True, max_co
 
 # %% ../../nbs/17_data.report.ipynb #5dcffb3e
 def validation_html(res, title: str = "Validation", standalone: bool = True) -> str:
-    "HTML of a `ValidationResult`: the verdict and one row per check, failures first."
-    order = {"fail": 0, "skipped": 1, "pass": 2}
-    checks = sorted(res.checks, key=lambda c: order.get(c.status, 3))
+    "HTML of a `ValidationResult`: the verdict and one row per check, errors then warnings (most surprising first)."
+    order = {"fail": 0, "warn": 1, "skipped": 2, "pass": 3}
+    checks = sorted(res.checks, key=lambda c: (order.get(c.status, 4), -(getattr(c, "surprise", None) or 0)))
     n_fail = sum(c.status == "fail" for c in checks)
-    verdict = (f"<span class='mb-fail'>{n_fail} of {len(checks)} checks failed</span>" if n_fail
-               else f"<span class='mb-pass'>all {len(checks)} checks passed</span>")
+    n_warn = sum(c.status == "warn" for c in checks)
+    warned = f", <span class='mb-warn'>{n_warn} warning{'s' if n_warn != 1 else ''}</span>" if n_warn else ""
+    verdict = (f"<span class='mb-fail'>{n_fail} of {len(checks)} checks failed</span>{warned}" if n_fail
+               else f"<span class='mb-pass'>no check failed ({len(checks)} checks)</span>{warned}")
+
+    def share(c):
+        e, o = getattr(c, "expected_share", None), getattr(c, "observed_share", None)
+        return "" if o is None or e is None else f"{o:.2%} (tolerated {e:.2%})"
+
     rows = "".join(
         f"<tr><td class='mb-{c.status}'>{c.status}</td><td>{esc(c.column, 40)}</td><td>{esc(c.constraint)}</td>"
         f"<td>{esc(c.expected, 60)}</td><td>{esc(c.observed, 80)}</td>"
-        f"<td>{'' if c.failing is None else f'{c.failing:,}'}</td></tr>" for c in checks)
+        f"<td>{'' if c.failing is None else f'{c.failing:,}'}</td><td>{share(c)}</td>"
+        f"<td>{'' if getattr(c, 'surprise', None) is None or c.status == 'pass' else f'{c.surprise:g}'}</td></tr>"
+        for c in checks)
     body = (f"<h1>{esc(title)}</h1><p>{verdict}</p><table class='mb-val'><tr><th>status</th><th>column</th>"
-            f"<th>check</th><th>expected</th><th>observed</th><th>failing rows</th></tr>{rows}</table>")
+            f"<th>check</th><th>expected</th><th>observed</th><th>failing rows</th><th>share</th>"
+            f"<th title='-log10 of the chance of an observation this far off under the tolerance'>surprise</th>"
+            f"</tr>{rows}</table>")
     return page(body, title) if standalone else f"<style>{_CSS}</style><div class='mb-report'>{body}</div>"
 
 # %% ../../nbs/17_data.report.ipynb #779e54ca

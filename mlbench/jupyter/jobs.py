@@ -383,7 +383,7 @@ def validate_job(job: Job, path: Path, rel: str, suite_path: Path, suite_rel: st
     job.message, job.progress = "checking", 0.6
     res = suite.validate(data)
     f = res.to_frame()
-    return ({"path": rel, "suite": suite_rel, "ok": res.ok, "failures": len(res.failures),
+    return ({"path": rel, "suite": suite_rel, "ok": res.ok, "failures": len(res.failures), "warnings": len(res.warnings),
              "checks": plain(f.astype(object).where(f.notna(), None).to_dict("records"))},
             res.to_html(title=f"Validation of {rel}"))
 

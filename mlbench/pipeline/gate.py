@@ -237,9 +237,11 @@ def suite_condition(cand, X) -> Condition:
     res = cand.suite().validate(X)
     fails = [{"constraint": c.constraint, "column": c.column, "expected": c.expected, "observed": c.observed,
               "failing": c.failing} for c in res.failures]
+    warns = [{"constraint": c.constraint, "column": c.column, "observed": c.observed} for c in res.warnings]
     if not fails:
-        return Condition("suite", "pass", f"all {len(res.checks)} checks passed on {len(X):,} rows",
-                         {"checks": len(res.checks), "failures": []})
+        noted = f"; {len(warns)} warnings: " + "; ".join(f"{w['constraint']} on {w['column']}" for w in warns[:3]) if warns else ""
+        return Condition("suite", "pass", f"no check of {len(res.checks)} failed on {len(X):,} rows{noted}",
+                         {"checks": len(res.checks), "failures": [], "warnings": warns[:50]})
     named = "; ".join(f"{f['constraint']} on {f['column'] or '(dataset)'}: {f['observed']}" for f in fails[:5])
     return Condition("suite", "fail", f"{len(fails)} of {len(res.checks)} checks failed: {named}"
                      + (" ..." if len(fails) > 5 else ""), {"checks": len(res.checks), "failures": fails[:50]})

@@ -52,7 +52,7 @@ class ValidationView(W.VBox):
 
     def __init__(self, result):
         self.result = result
-        self.filter = W.ToggleButtons(options=["all", "fail", "skipped", "pass"], value="all")
+        self.filter = W.ToggleButtons(options=["all", "fail", "warn", "skipped", "pass"], value="all")
         self.table = W.HTML()
         self.filter.observe(self._render, "value")
         super().__init__([self.filter, self.table])

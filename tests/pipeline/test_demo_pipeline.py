@@ -140,8 +140,9 @@ print(json.dumps({{"ok": r.ok, "hits": {{x.step: x.cache_hit for x in r.steps}},
 
 @pytest.mark.parametrize("extra, why", [
     ({"min_rows": ROWS + 1}, "fewer than min_rows"),  # a window too small for the contract
-    ({"eval_month": 8}, "carrier: allowed failed (unexpected: 'OO')"),  # August brings a carrier training never saw
-], ids=["too-few-rows", "unseen-carrier"])
+    # trained on February (days 1-28), evaluated on March: a tenth of the rows have days training never saw
+    ({"train_start": 2, "train_end": 2, "eval_month": 3}, "day: range failed"),
+], ids=["too-few-rows", "days-beyond-training"])
 def test_broken_data_stops_the_pipeline(demo, extra, why):
     "Evaluation data that break the training suite fail profile_validate, naming the check; nothing after it runs."
     out, env, _, _ = demo

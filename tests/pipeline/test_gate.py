@@ -109,24 +109,28 @@ def test_worse_metric_fails_alone_and_margins(setup):
 def test_broken_suite_data_fails_alone(setup):
     s = setup
     X = s["Xe"].copy()
-    X.loc[[3, 50, 400], "distance"] = -5  # negative distances: outside the training range
+    bad = X.index[::10]
+    X.loc[bad, "distance"] = -5  # negative distances in a tenth of the rows: outside the training range
     res = gate(s["cand"], X=X, y=s["ye"], check_golden=False)
     assert res.failed == ["suite"], res.to_frame()
-    assert "distance" in res["suite"].summary and res["suite"].evidence["failures"][0]["failing"] == 3
+    fails = res["suite"].evidence["failures"]
+    assert "distance" in res["suite"].summary and (fails[0]["column"], fails[0]["failing"]) == ("distance", len(bad))
 
 
-def test_drifted_eval_data_fails_alone(setup):
+def test_drifted_eval_data_fails_drift_and_quantiles(setup):
     s = setup
     late = s["Xe"]["sched_dep_time"] > s["Xe"]["sched_dep_time"].quantile(0.6)
     X, y = s["Xe"][late], s["ye"][late]
     res = gate(s["cand"], X=X, y=y, check_golden=False)
-    assert res.failed == ["drift"], res.to_frame()
+    # the selection also breaks the calibrated suite's quantiles of sched_dep_time (none below its training median)
+    assert res.failed == ["suite", "drift"], res.to_frame()
+    assert [(f["constraint"], f["column"]) for f in res["suite"].evidence["failures"]] == [("quantiles", "sched_dep_time")]
     ev = res["drift"].evidence
     assert "sched_dep_time" in ev["drifted_columns"] and ev["share"] > 0.3 and "sched_dep_time" in res["drift"].summary
     # the same report, computed directly
     rep = mb.drift(models.get(s["cand"]).reference_profile(), X)
     assert ev["share"] == pytest.approx(rep.share) and set(ev["drifted_columns"]) == set(rep.drifted_columns)
-    assert gate(s["cand"], X=X, y=y, check_golden=False, max_drift_share=1.0).passed
+    assert gate(s["cand"], X=X, y=y, check_golden=False, max_drift_share=1.0).failed == ["suite"]
 
 
 def test_environment_mismatch_is_named(setup, tmp_path):
@@ -254,7 +258,7 @@ def test_cli_exit_codes_and_json(setup, tmp_path):
              "--html", tmp_path / "bad.html")
     assert r.returncode == 1, r.stdout + r.stderr
     d = json.loads((tmp_path / "bad.json").read_text())
-    assert d["failed"] == ["drift"] and "FAIL  drift" in r.stdout and "must not be promoted" in r.stdout
+    assert d["failed"] == ["suite", "drift"] and "FAIL  drift" in r.stdout and "must not be promoted" in r.stdout
     assert "sched_dep_time" in (tmp_path / "bad.html").read_text()
     from mlbench.cli import main
 
