@@ -17,14 +17,38 @@ import pandas as pd
 import typer
 
 from .errors import MlbenchError, require
+from .pipeline.spec import init_pipeline  # noqa: F401 (`mlbench.cli.init_pipeline`, its home before)
 
 app = typer.Typer(help="mlbench: profile, validate, drift-check, tune, package and serve tabular models.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
 # %% auto #0
-__all__ = ['app', 'monitor_app', 'profile_cmd', 'validate_cmd', 'drift_cmd', 'tune_cmd', 'run_cmd', 'init_pipeline',
+__all__ = ['app', 'monitor_app', 'predict_cmd', 'profile_cmd', 'validate_cmd', 'drift_cmd', 'tune_cmd', 'run_cmd',
            'init_pipeline_cmd', 'lineage_cmd', 'suite_cmd', 'serve_cmd', 'verify_cmd', 'gate_cmd', 'models_cmd',
            'monitor_check_cmd', 'dashboard_cmd', 'main']
+
+# %% ../nbs/90_cli.ipynb #9a0b0c01
+@app.command("predict")
+def predict_cmd(
+    tag: str = typer.Argument(..., help="packaged model: name:version, name:latest or name:production"),
+    src: str = typer.Argument(..., help="data: CSV/Parquet file or folder (any size), fsspec URL or SQL URL"),
+    out: Path = typer.Option(..., "--out", "-o", help="folder for the Parquet dataset of predictions (a re-run resumes)"),
+    proba: bool = typer.Option(False, "--proba", help="also each class's probability"),
+    keep: Optional[str] = typer.Option(None, "--keep", help="comma-separated input columns to copy beside the row id"),
+    monitor: Optional[str] = typer.Option(None, "--monitor", help="monitor store (folder or SQL URL) to log the chunks to"),
+    chunk_rows: int = typer.Option(100_000, "--chunk-rows", help="rows scored at a time"),
+    query: Optional[str] = typer.Option(None, "--query", "-q", help="SQL query or table name (SQL sources)"),
+):
+    "Score a data source with a packaged model into a Parquet dataset; rows the schema rejects go to OUT/rejects."
+    from mlbench.serve.predict import predict
+
+    res = predict(tag, src, out=out, proba=proba, chunk_rows=chunk_rows, monitor=monitor, query=query,
+                  keep=[k for k in (keep or "").split(",") if k])
+    s = res.summary()
+    typer.echo(f"{s['rows']:,} rows: {s['scored']:,} scored, {s['rejected']:,} rejected"
+               + (f" (row, field, reason in {out / 'rejects'})" if s["rejected"] else "")
+               + f"; {s['seconds']} s, {s['rows_per_s']:,.0f} rows/s"
+               + (f"; {s['resumed_chunks']} of {s['chunks']} chunks written by an earlier run" if s["resumed_chunks"] else ""))
 
 # %% ../nbs/90_cli.ipynb #924800cf
 def _profile_of(src: str, query: Optional[str], chunk_rows: int):
@@ -202,30 +226,6 @@ def run_cmd(
         typer.echo(f"mlbench: step {res.failed_step!r} failed; `mlbench run {pipeline} --resume {res.run_id}` "
                    "continues from it", err=True)
     raise typer.Exit(0 if res.ok else 1)
-
-
-def init_pipeline(name: str,  # a template under mlbench/templates/pipelines, e.g. "flights"
-                  dest,  # folder to copy it into (created)
-                  force: bool = False,  # overwrite files of the same name that differ
-                  ) -> Path:
-    "Copy a reference pipeline's step notebooks, helper modules and pipeline.yaml into `dest`; returns its pipeline.yaml."
-    import shutil
-    from importlib.resources import files
-
-    root = Path(str(files("mlbench") / "templates" / "pipelines"))
-    known = sorted(p.name for p in root.iterdir() if (p / "pipeline.yaml").is_file())
-    if name not in known:
-        raise MlbenchError(f"pipeline template {name!r} not found; available: {', '.join(known)}")
-    src, dest = root / name, Path(dest)
-    todo = [f for f in sorted(src.iterdir()) if f.is_file() and f.name != "__init__.py" and f.suffix != ".pyc"]
-    clash = [f.name for f in todo if (dest / f.name).exists() and (dest / f.name).read_bytes() != f.read_bytes()]
-    if clash and not force:
-        raise MlbenchError(f"{dest}: {', '.join(clash)} already there and different (--force overwrites them)")
-    dest.mkdir(parents=True, exist_ok=True)
-    for f in todo:
-        if not (dest / f.name).exists() or f.name in clash:
-            shutil.copyfile(f, dest / f.name)
-    return dest / "pipeline.yaml"
 
 
 @app.command("init-pipeline")

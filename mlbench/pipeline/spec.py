@@ -18,7 +18,7 @@ import yaml
 from ..errors import MlbenchError
 
 # %% auto #0
-__all__ = ['RESERVED', 'PipelineError', 'Step', 'Pipeline', 'declared_parameters', 'check_parameters']
+__all__ = ['RESERVED', 'PipelineError', 'Step', 'Pipeline', 'declared_parameters', 'check_parameters', 'init_pipeline']
 
 # %% ../../nbs/60_pipeline.spec.ipynb #05b31c2f
 class PipelineError(MlbenchError):
@@ -182,3 +182,27 @@ def check_parameters(step: str, notebook, declared: dict | None, given: dict) ->
         if not _same_type(v, declared[k]):
             raise PipelineError(f"step {step!r}: parameter {k!r}: expected {type(declared[k]).__name__} like the "
                                 f"declared default {declared[k]!r}, found {type(v).__name__} {v!r}")
+
+# %% ../../nbs/60_pipeline.spec.ipynb #5a600002
+def init_pipeline(name: str,  # a template under mlbench/templates/pipelines, e.g. "flights"
+                  dest,  # folder to copy it into (created)
+                  force: bool = False,  # overwrite files of the same name that differ
+                  ) -> Path:
+    "Copy a reference pipeline's step notebooks, helper modules and pipeline.yaml into `dest`; returns its pipeline.yaml."
+    import shutil
+    from importlib.resources import files
+
+    root = Path(str(files("mlbench") / "templates" / "pipelines"))
+    known = sorted(p.name for p in root.iterdir() if (p / "pipeline.yaml").is_file())
+    if name not in known:
+        raise MlbenchError(f"pipeline template {name!r} not found; available: {', '.join(known)}")
+    src, dest = root / name, Path(dest)
+    todo = [f for f in sorted(src.iterdir()) if f.is_file() and f.name != "__init__.py" and f.suffix != ".pyc"]
+    clash = [f.name for f in todo if (dest / f.name).exists() and (dest / f.name).read_bytes() != f.read_bytes()]
+    if clash and not force:
+        raise MlbenchError(f"{dest}: {', '.join(clash)} already there and different (--force overwrites them)")
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in todo:
+        if not (dest / f.name).exists() or f.name in clash:
+            shutil.copyfile(f, dest / f.name)
+    return dest / "pipeline.yaml"

@@ -1,0 +1,146 @@
+"""Batch scoring (`mb.predict`): exact predictions, rejects as the service rejects, a Parquet dataset that a killed job
+resumes row for row, and chunks logged to a real monitor store."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+import mlbench as mb
+from mlbench.data import logstore
+from mlbench.errors import DataError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def packaged():
+    rng = np.random.default_rng(3)
+    n = 4000
+    X = pd.DataFrame({"dist": rng.gamma(2.0, 400.0, n).round(), "hour": rng.integers(5, 23, n),
+                      "carrier": pd.Categorical(rng.choice(["AA", "DL", "UA", "B6"], n)), "key": np.arange(n)})
+    y = ((X["hour"] > 16) ^ (X["carrier"] == "B6")).astype(int)
+    feats = X.drop(columns="key")
+    model = HistGradientBoostingClassifier(max_iter=30, categorical_features="from_dtype").fit(feats, y)
+    return mb.package(model, "batch-test", reference=feats), X
+
+
+def test_predictions_equal_the_models_own(packaged):
+    tag, X = packaged
+    res = mb.predict(tag, X, proba=True, chunk_rows=900, keep=["key"], progress=False)
+    model = mb.models.load(tag)
+    feats = X.drop(columns="key")
+    got = res.predictions
+    assert (res.rows, res.scored, res.rejected, res.chunks) == (4000, 4000, 0, 5)
+    assert got["row_id"].tolist() == list(range(4000)) and got["key"].tolist() == X["key"].tolist()
+    assert np.array_equal(got["prediction"].to_numpy(), model.predict(feats))
+    assert np.array_equal(got[["proba_0", "proba_1"]].to_numpy(), model.predict_proba(feats))
+    assert set(got["model"]) == {tag}
+
+
+def test_bad_rows_are_rejected_with_row_and_field_never_scored(packaged, tmp_path):
+    tag, X = packaged
+    bad = X.astype({"carrier": object, "dist": object})
+    bad.loc[10, "carrier"] = "ZZ"  # never seen in training
+    bad.loc[20, "dist"] = "far"  # not a number
+    bad.loc[30, "hour"] = 99  # outside the range the suite allows
+    bad.loc[40, "dist"] = None  # training had no missing distance
+    bad.to_csv(tmp_path / "in.csv", index=False)
+    res = mb.predict(tag, tmp_path / "in.csv", out=tmp_path / "out", chunk_rows=1500, progress=False)
+    rej = res.rejects().sort_values("row_id")
+    assert list(zip(rej["row_id"], rej["field"])) == [(10, "carrier"), (20, "dist"), (30, "hour"), (40, "dist")]
+    assert rej["reason"].str.len().gt(5).all() and (res.scored, res.rejected) == (3996, 4)
+    got = res.read()
+    ok = X.drop(index=[10, 20, 30, 40]).drop(columns="key")
+    assert got["row_id"].tolist() == ok.index.tolist()
+    assert np.array_equal(got["prediction"].to_numpy(), mb.models.load(tag).predict(ok))
+    summary = json.loads((tmp_path / "out" / "_summary.json").read_text())
+    assert summary["rejected"] == 4 and summary["rows"] == 4000
+
+
+JOB = """
+import sys, mlbench as mb
+mb.predict(sys.argv[1], sys.argv[2], out=sys.argv[3], chunk_rows=200, keep=["key"], progress=False)
+"""
+
+
+def test_a_killed_job_resumes_to_the_same_output(packaged, tmp_path):
+    tag, X = packaged
+    big = pd.concat([X] * 10, ignore_index=True).assign(key=lambda d: np.arange(len(d)))
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(4):  # a folder of Parquet files, read in order
+        big.iloc[i * 10_000:(i + 1) * 10_000].to_parquet(src / f"part-{i}.parquet")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = tmp_path / "killed"
+    p = subprocess.Popen([sys.executable, "-c", JOB, tag, str(src), str(out)], env=env)
+    deadline = time.time() + 120
+    done = 0
+    while time.time() < deadline and p.poll() is None:
+        try:
+            done = len(json.loads((out / "_manifest.json").read_text())["chunks"])
+        except (OSError, ValueError):
+            done = 0
+        if done >= 5:
+            break
+        time.sleep(0.02)
+    assert p.poll() is None, "the job ended before it could be killed; make it longer"
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    assert not (out / "_summary.json").exists() and 5 <= done < 200
+    res = mb.predict(tag, src, out=out, chunk_rows=200, keep=["key"], progress=False)
+    assert res.resumed_chunks >= 5 and res.chunks == 200
+    whole = mb.predict(tag, src, out=tmp_path / "whole", chunk_rows=200, keep=["key"], progress=False)
+    a, b = res.read(), whole.read()
+    assert len(a) == len(big) and a.equals(b)
+    assert not list(out.glob(".*.tmp"))  # no temp file left behind
+
+
+def test_chunks_are_logged_to_the_monitor_store(packaged, tmp_path):
+    tag, X = packaged
+    store = tmp_path / "store"
+    res = mb.predict(tag, X, chunk_rows=1000, monitor=store, progress=False)
+    st = logstore.stats(tag.split(":")[0], store)
+    assert st["rows"].sum() == res.scored == 4000 and st["requests"].sum() == 4
+    logged = logstore.predictions(tag.split(":")[0], store)
+    assert len(logged) == 4000 and logged["__prediction__"].sum() == res.predictions["prediction"].sum()
+
+
+def test_misuse_is_named(packaged, tmp_path):
+    tag, X = packaged
+    with pytest.raises(ValueError, match="chunk_rows"):
+        mb.predict(tag, X, chunk_rows=0)
+    with pytest.raises(DataError, match=r"\['hour'\] are missing"):
+        mb.predict(tag, X.drop(columns="hour"), progress=False)
+    with pytest.raises(DataError, match="keep"):
+        mb.predict(tag, X, keep=["nope"], progress=False)
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="not a batch output"):
+        mb.predict(tag, X, out=tmp_path / "busy", progress=False)
+    mb.predict(tag, X, out=tmp_path / "o", chunk_rows=1000, progress=False)
+    with pytest.raises(ValueError, match="another job"):
+        mb.predict(tag, X, out=tmp_path / "o", chunk_rows=500, progress=False)
+
+
+def test_cli_predict(packaged, tmp_path):
+    import shutil
+
+    tag, X = packaged
+    cli = shutil.which("mlbench", path=str(Path(sys.executable).parent))
+    X.to_parquet(tmp_path / "in.parquet")
+    r = subprocess.run([cli, "predict", tag, str(tmp_path / "in.parquet"), "--out", str(tmp_path / "out"), "--proba",
+                        "--keep", "key", "--chunk-rows", "1500"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and "4,000 rows: 4,000 scored, 0 rejected" in r.stdout, r.stdout + r.stderr
+    got = pd.concat([pd.read_parquet(p) for p in sorted((tmp_path / "out").glob("part-*.parquet"))], ignore_index=True)
+    assert got["key"].tolist() == X["key"].tolist() and {"proba_0", "proba_1", "prediction"} <= set(got.columns)
+    r = subprocess.run([cli, "predict", tag, str(tmp_path / "in.parquet"), "--out", str(tmp_path / "out")],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and "another job" in r.stderr and "Traceback" not in r.stderr, r.stderr
