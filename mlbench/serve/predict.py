@@ -169,9 +169,93 @@ def _parquet_bytes(df: pd.DataFrame) -> bytes:
     df.to_parquet(buf, index=False)
     return buf.getvalue()
 
-# %% ../../nbs/57_serve.predict.ipynb #665f7062
+# %% ../../nbs/57_serve.predict.ipynb #5d16053b
+def _clean_temps(out: Path) -> None:
+    "Temp files a killed writer left (a part is renamed into place only when whole): removed before resuming."
+    for d in (out, out / "rejects"):
+        for p in d.glob(".part-*.tmp") if d.is_dir() else []:
+            p.unlink(missing_ok=True)
+
+
+def _score(model, tag, schema, chunk, offset, proba, keep, classes):
+    "One chunk: (output frame, rejects, the checked inputs, predictions, probabilities, model milliseconds)."
+    n = len(chunk)
+    X, bad, rej = conform(schema, chunk)
+    ids = np.arange(offset, offset + n, dtype=np.int64)
+    t1 = time.perf_counter()
+    pred = model.predict(X) if len(X) else np.array([])
+    pr = model.predict_proba(X) if proba and len(X) else None
+    ms = (time.perf_counter() - t1) * 1000
+    o = chunk.reset_index(drop=True).loc[~bad, keep].reset_index(drop=True)
+    o.insert(0, "row_id", ids[~bad])
+    o["prediction"] = pred
+    if pr is not None:
+        for j, cls in enumerate(classes):
+            o[f"proba_{cls}"] = pr[:, j]
+    o["model"] = tag
+    rej = rej.assign(row_id=ids[rej["row"].to_numpy()])[["row_id", "field", "reason", "value"]]
+    return o, rej, X, pred, pr, ms
+
+
+def _is_dask(data) -> bool:
+    return type(data).__module__.split(".")[0] == "dask" and hasattr(data, "to_delayed")
+
+
+_MODELS: dict = {}  # tag -> model, once per process (a Dask worker scores many partitions with one load)
+
+
+def _worker_part(tag, trust, part, i, offset, out, proba, keep):
+    "Score one Dask partition on a worker into out/part-i (skipped when a previous run wrote it)."
+    from mlbench.registry.store import load as load_model, verify
+
+    out = Path(out)
+    done = out / f"part-{i:05d}.parquet"
+    if done.exists():
+        written = pd.read_parquet(done, columns=["row_id"])
+        rejected = out / "rejects" / f"part-{i:05d}.parquet"
+        nrej = pd.read_parquet(rejected, columns=["row_id"])["row_id"].nunique() if rejected.exists() else 0
+        return {"rows": len(part), "scored": len(written), "rejected": int(nrej), "resumed": 1}
+    if tag not in _MODELS:
+        pm = verify(tag, trust=trust)
+        _MODELS[tag] = (pm, load_model(tag, trust=trust))
+    pm, model = _MODELS[tag]
+    classes = [*getattr(model, "classes_", [])]
+    o, rej, X, _, _, _ = _score(model, pm.tag, pm.schema, part, offset, proba, keep, classes)
+    if len(rej):  # rejects first: a part file present means its chunk is complete
+        atomic_write(out / "rejects" / f"part-{i:05d}.parquet", _parquet_bytes(rej))
+    atomic_write(done, _parquet_bytes(o))
+    return {"rows": len(part), "scored": len(X), "rejected": int(rej["row_id"].nunique()), "resumed": 0}
+
+
+def _predict_dask(pm, ddf, out, proba, keep, trust) -> BatchResult:
+    "Each partition scored on a worker into its own part; row ids from the partition lengths."
+    import dask
+
+    if out is None:
+        raise ValueError("out: a Dask DataFrame is scored into a folder both the client and the workers can write")
+    missing = [k for k in keep if k not in ddf.columns]
+    if missing:
+        raise DataError(f"keep: columns {missing} are not in the input")
+    out = Path(out)
+    if out.exists() and any(p for p in out.iterdir() if not p.name.startswith(("part-", "rejects", "_", ".part-"))):
+        raise DataError(f"out: {out} exists and holds files that are not a batch output; choose a new folder")
+    out.mkdir(parents=True, exist_ok=True)
+    _clean_temps(out)
+    t0 = time.perf_counter()
+    lengths = ddf.map_partitions(len).compute()
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(int)
+    tasks = [dask.delayed(_worker_part)(pm.tag, trust, part, i, int(offsets[i]), str(out), proba, keep)
+             for i, part in enumerate(ddf.to_delayed())]
+    counts = dask.compute(*tasks)
+    res = BatchResult(pm.tag, rows=sum(c["rows"] for c in counts), scored=sum(c["scored"] for c in counts),
+                      rejected=sum(c["rejected"] for c in counts), chunks=len(counts),
+                      resumed_chunks=sum(c["resumed"] for c in counts), seconds=time.perf_counter() - t0, out=out)
+    atomic_write(out / SUMMARY, json.dumps(res.summary(), indent=1).encode())
+    return res
+
+
 def predict(tag: str,  # packaged model: name:version, name:latest or name:production
-            data,  # a DataFrame, CSV/Parquet file or folder (any size), fsspec URL or SQL URL: what `mb.scan` reads
+            data,  # what `mb.scan` reads (DataFrame, CSV/Parquet file or folder of any size, fsspec or SQL URL), or a Dask DataFrame
             out=None,  # a folder for the Parquet dataset (one part per chunk); None: predictions returned in memory
             proba: bool = False,  # also each class's probability (classifiers)
             chunk_rows: int = 100_000,  # rows scored at a time (memory stays about one chunk)
@@ -196,6 +280,8 @@ def predict(tag: str,  # packaged model: name:version, name:latest or name:produ
     model = load_model(pm.tag, trust=trust)
     if proba and not hasattr(model, "predict_proba"):
         raise ValueError(f"proba: {pm.tag} has no predict_proba (not a classifier?)")
+    if _is_dask(data):
+        return _predict_dask(pm, data, out, proba, keep, trust)
     classes = [*getattr(model, "classes_", [])]
     res, key, done = BatchResult(pm.tag), _key(pm.tag, data, int(chunk_rows), proba, keep, query), {}
     if out is not None:
@@ -209,6 +295,7 @@ def predict(tag: str,  # packaged model: name:version, name:latest or name:produ
         elif out.exists() and any(out.iterdir()):
             raise DataError(f"out: {out} exists and holds files that are not a batch output; choose a new folder")
         out.mkdir(parents=True, exist_ok=True)
+        _clean_temps(out)
     logger = None
     if monitor is not None:
         from mlbench.data.logstore import WindowLogger
@@ -235,20 +322,8 @@ def predict(tag: str,  # packaged model: name:version, name:latest or name:produ
                 offset += n
                 bar.update(n)
                 continue
-            X, bad, rej = conform(pm.schema, chunk)
-            ids = np.arange(offset, offset + n, dtype=np.int64)
-            t1 = time.perf_counter()
-            pred = model.predict(X) if len(X) else np.array([])
-            pr = model.predict_proba(X) if proba and len(X) else None
-            ms = (time.perf_counter() - t1) * 1000
-            o = chunk.reset_index(drop=True).loc[~bad, keep].reset_index(drop=True)
-            o.insert(0, "row_id", ids[~bad])
-            o["prediction"] = pred
-            if pr is not None:
-                for j, cls in enumerate(classes):
-                    o[f"proba_{cls}"] = pr[:, j]
-            o["model"] = pm.tag
-            rej = rej.assign(row_id=ids[rej["row"].to_numpy()])[["row_id", "field", "reason", "value"]]
+            o, rej, X, pred, pr, ms = _score(model, pm.tag, pm.schema, chunk, offset, proba, keep, classes)
+            bad = rej["row_id"].nunique()
             if out is None:
                 frames.append(o)
                 rejects.append(rej)
@@ -256,12 +331,12 @@ def predict(tag: str,  # packaged model: name:version, name:latest or name:produ
                 atomic_write(out / f"part-{i:05d}.parquet", _parquet_bytes(o))
                 if len(rej):
                     atomic_write(out / "rejects" / f"part-{i:05d}.parquet", _parquet_bytes(rej))
-                done[i] = {"rows": n, "scored": len(X), "rejected": int(bad.sum())}
+                done[i] = {"rows": n, "scored": len(X), "rejected": int(bad)}
                 atomic_write(out / MANIFEST, json.dumps({"key": key, "chunks": done}).encode())
             if logger is not None and len(X):  # the logger's thread writes while the next chunk is scored
                 logger.add(X, pred, pr, [f"batch-chunk-{i}"], [len(X)], [ms])
             res.scored += len(X)
-            res.rejected += int(bad.sum())
+            res.rejected += int(bad)
             offset += n
             bar.update(n)
     finally:

@@ -95,6 +95,7 @@ def test_a_killed_job_resumes_to_the_same_output(packaged, tmp_path):
     os.kill(p.pid, signal.SIGKILL)
     p.wait()
     assert not (out / "_summary.json").exists() and 5 <= done < 200
+    (out / ".part-00199.parquet.1.dead.tmp").write_bytes(b"half a part")  # as a kill inside a write leaves it
     res = mb.predict(tag, src, out=out, chunk_rows=200, keep=["key"], progress=False)
     assert res.resumed_chunks >= 5 and res.chunks == 200
     whole = mb.predict(tag, src, out=tmp_path / "whole", chunk_rows=200, keep=["key"], progress=False)
@@ -144,3 +145,23 @@ def test_cli_predict(packaged, tmp_path):
     r = subprocess.run([cli, "predict", tag, str(tmp_path / "in.parquet"), "--out", str(tmp_path / "out")],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and "another job" in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_dask_partitions_are_scored_on_a_cluster_like_one_process(packaged, tmp_path):
+    dd = pytest.importorskip("dask.dataframe")
+    distributed = pytest.importorskip("dask.distributed")
+    tag, X = packaged
+    bad = X.astype({"carrier": object})
+    bad.loc[[7, 2500], "carrier"] = "ZZ"
+    local = mb.predict(tag, bad, proba=True, keep=["key"], chunk_rows=1000, progress=False)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None, silence_logs=40) as cluster, distributed.Client(cluster):
+        ddf = dd.from_pandas(bad, npartitions=6)
+        res = mb.predict(tag, ddf, out=tmp_path / "out", proba=True, keep=["key"])
+        assert (res.rows, res.scored, res.rejected, res.chunks) == (4000, 3998, 2, 6)
+        got = res.read()
+        pd.testing.assert_frame_equal(got, local.predictions)
+        assert sorted(res.rejects()["row_id"]) == [7, 2500]
+        (tmp_path / "out" / "part-00003.parquet").unlink()  # as if that partition's worker had died
+        again = mb.predict(tag, ddf, out=tmp_path / "out", proba=True, keep=["key"])
+        assert again.resumed_chunks == 5 and again.read().equals(got)
