@@ -42,6 +42,7 @@ class Check:
     expected_share: float | None = None  # the share the suite tolerates (failing rows, nulls, values below a point)
     observed_share: float | None = None  # the share observed
     surprise: float | None = None  # -log10 of the chance of an observation this far off under the tolerance
+    n: int | None = None  # the values the failing count is of (rate checks): what chunked validation sums
 
 
 CONSTRAINTS: dict[str, type] = {}
@@ -128,7 +129,7 @@ class Constraint:
         bad = bool(k) and (share > r if alpha is None or r == 0 else pv < alpha / 2)
         ex = examples if k else None
         return self._check(k, "fail" if bad else "pass", observed, ex, expected_share=r,
-                           observed_share=share, surprise=_surprise(pv) if k else 0.0)
+                           observed_share=share, surprise=_surprise(pv) if k else 0.0, n=n)
 
     def _fail_rows(self, s: pd.Series, bad: np.ndarray, observed: str, n: int | None = None) -> Check:
         k = int(bad.sum())

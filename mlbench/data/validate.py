@@ -8,6 +8,7 @@ Docs: https://mlbench.github.io/mlbench/data.validate.html.md"""
 from __future__ import annotations
 
 import math
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,8 +133,14 @@ class Suite:
                 out.append(Unique(name))
         return cls(out)
 
-    def validate(self, data) -> ValidationResult:
-        "Check a DataFrame (exact, with example rows) or a Profile (from its statistics)."
+    def validate(self, data,  # a DataFrame, a Profile, a CSV/Parquet path or folder (any size), or a Dask DataFrame
+                 chunk_rows: int = 1_000_000,  # paths: rows read at a time
+                 ) -> ValidationResult:
+        """Check a DataFrame (exact, with example rows) or a Profile (from its statistics). Data larger than memory (a
+        path, or a Dask DataFrame, its partitions on the workers): row checks counted exactly per chunk and summed
+        (at most 5 example rows each), the others from the merged profile."""
+        if isinstance(data, (str, os.PathLike)) or _is_dask(data):
+            return self._validate_large(data, chunk_rows)
         if isinstance(data, Profile):
             cols, get, fn = data.columns, data.columns.get, "check_profile"
         elif isinstance(data, pd.DataFrame):
@@ -157,6 +164,33 @@ class Suite:
                                         c.severity))
                 else:
                     checks.append(getattr(c, fn)(get(c.column)))
+        return ValidationResult(checks)
+
+    def _validate_large(self, data, chunk_rows) -> ValidationResult:
+        rows = [i for i, c in enumerate(self.constraints) if isinstance(c, _ROW_CHECKS)]
+        if _is_dask(data):
+            import dask
+
+            parts = dask.compute(*[dask.delayed(_tally)(self, p, rows) for p in data.to_delayed()])
+        else:
+            from mlbench.data.load import scan
+
+            parts = [_tally(self, chunk, rows) for chunk in scan(data, chunk_rows)]
+        prof = parts[0][0]
+        for p, _ in parts[1:]:
+            prof = prof.merge(p)
+        checks = self.validate(prof).checks  # kinds, columns, quantiles, lengths, uniqueness, repeated rows
+        with _level(alpha_per_check(self.constraints, self.false_alarm)):
+            for i in rows:
+                c = self.constraints[i]
+                got = [t[i] for _, t in parts if t.get(i) is not None]
+                if not got:  # the column is missing: as the profile said
+                    continue
+                k, n = sum(g[0] for g in got), sum(g[1] for g in got)
+                ex = [g[2] for g in got if g[2] is not None]
+                ex = pd.concat(ex).head(5) if ex else None
+                checks[i] = c._rate(k, n, f"{k:,} of {n:,} values fail", ex,
+                                    rate=c.max_share if isinstance(c, MaxNulls) else None)
         return ValidationResult(checks)
 
     def drop(self, column: str | None = None, type: str | None = None) -> Suite:
@@ -213,6 +247,28 @@ class Suite:
         except yaml.YAMLError as e:
             raise FormatError(f"{path}: not valid YAML ({e})") from None
         return cls.from_dict(d)
+
+
+_ROW_CHECKS = (MaxNulls, Range, Allowed, Regex, Custom)  # counted exactly per chunk and summed
+
+
+def _is_dask(data) -> bool:
+    return type(data).__module__.split(".")[0] == "dask" and hasattr(data, "to_delayed")
+
+
+def _tally(suite: Suite, chunk: pd.DataFrame, rows: list[int]) -> tuple[Profile, dict]:
+    "One chunk's profile, and for each row check (failing values, values, some failing rows); None: column missing."
+    chunk = chunk.rename(columns=str)
+    out = {}
+    with _level(None):
+        for i in rows:
+            c = suite.constraints[i]
+            if c.column not in chunk.columns:
+                out[i] = None
+                continue
+            ch = c.check_frame(chunk[c.column])
+            out[i] = (int(ch.failing or 0), int(ch.n if ch.n is not None else len(chunk)), ch.examples)
+    return profile(chunk), out
 
 
 @contextmanager

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..data.column import KIND_FAMILY, ColumnProfile, _kind, weighted_cdf, weighted_quantiles
 from ..errors import ColumnError
-from ..data.profile import Profile, profile
+from ..data.profile import Profile, _is_dask, profile
 
 MIN_N = 30  # fewer values on a side: "insufficient data"
 LARGE_N = 10_000  # above this many values on both sides, an effect size must confirm the p-value
@@ -286,8 +286,8 @@ def _jsonable(v):
     return v
 
 # %% ../../nbs/20_drift.report.ipynb #1ee54bae
-def drift(reference,  # DataFrame or Profile: the data the model was built on
-          current,  # DataFrame or Profile: the data to check
+def drift(reference,  # DataFrame or Profile (or a path or Dask DataFrame, profiled first): the data the model was built on
+          current,  # DataFrame or Profile (or a path or Dask DataFrame, profiled first): the data to check
           alpha: float = 0.05,  # false-discovery rate across all tests (Benjamini–Hochberg)
           columns: list[str] | None = None,  # only these columns (default: all shared columns)
           tests: str = "auto",  # "auto" (p-value, plus effect size at large n) or "pvalue" (p-value only)
@@ -304,6 +304,9 @@ def drift(reference,  # DataFrame or Profile: the data the model was built on
             raise ValueError(f"{pname} must be a number in {'(0, 1)' if pname == 'alpha' else '(0, 1]'}, got {v!r}")
     if isinstance(columns, str):
         columns = [columns]
+    # data larger than memory (a CSV/Parquet path or folder, a Dask DataFrame): its profile, in bounded memory
+    reference, current = (profile(x) if isinstance(x, (str, os.PathLike)) or _is_dask(x) else x
+                          for x in (reference, current))
     as_profiles = isinstance(reference, Profile) or isinstance(current, Profile)
     ref, cur = (_profile_of(x) if as_profiles else _frame_of(x, name) for x, name in
                 ((reference, "reference"), (current, "current")))
