@@ -248,15 +248,24 @@ def profile(data,  # DataFrame, path/URL, iterable of DataFrames, or dask DataFr
     return _profile_chunks(tqdm(chunks, desc="profiling", unit="chunk", disable=not progress), n_jobs)
 
 
-def _profile_dask(ddf) -> Profile:
-    "Profile each partition where it lives, then merge the partition profiles."
-    import dask
-
-    parts = dask.compute(*[dask.delayed(_profile_frame)(d, 1) for d in ddf.to_delayed()])
+def _merge_all(*parts: Profile) -> Profile:
     acc = Profile()
     for p in parts:
         acc = acc.merge(p)
     return acc
+
+
+def _profile_dask(ddf, fan_in: int = 8) -> Profile:
+    """Profile each partition where it lives, then merge the partition profiles on the workers, `fan_in` at a time
+    and in partition order (a tree): the client receives one profile, however many partitions there are."""
+    import dask
+
+    level = [dask.delayed(_profile_frame)(d, 1) for d in ddf.to_delayed()]
+    if not level:
+        return Profile()
+    while len(level) > 1:
+        level = [dask.delayed(_merge_all)(*level[i:i + fan_in]) for i in range(0, len(level), fan_in)]
+    return dask.compute(level[0])[0]
 
 # %% ../../nbs/14_data.profile.ipynb #b477da33
 @patch

@@ -71,3 +71,24 @@ def test_drift_of_paths_and_dask_equals_drift_of_profiles(frames, tmp_path):
     pd.testing.assert_frame_equal(got.to_frame(), want.to_frame())
     viadask = mb.drift(dd.from_pandas(ref, npartitions=3), dd.from_pandas(cur, npartitions=3))
     assert viadask.drifted_columns == want.drifted_columns
+
+
+def test_many_partitions_merge_as_a_tree_to_the_frames_profile(frames):
+    "300 partitions: merged on the workers 8 at a time, in order; the counts equal the whole frame's profile."
+    dd = pytest.importorskip("dask.dataframe")
+    from mlbench.data import profile as prof_mod
+
+    _, cur = frames
+    ddf = dd.from_pandas(cur, npartitions=300)
+    calls = []
+    real = prof_mod._merge_all
+    prof_mod._merge_all = lambda *ps: calls.append(len(ps)) or real(*ps)
+    try:
+        got = mb.profile(ddf)
+    finally:
+        prof_mod._merge_all = real
+    want = mb.profile(cur)
+    assert max(calls) <= 8 and len(calls) == 38 + 5 + 1  # 300 -> 38 -> 5 -> 1
+    cols = ["count", "null_count", "distinct", "min", "max", "len_min", "len_max"]  # (top: ties of a unique column)
+    pd.testing.assert_frame_equal(got.to_frame()[cols], want.to_frame()[cols])
+    assert got.n_rows == len(cur) and got.duplicate_rows == want.duplicate_rows
