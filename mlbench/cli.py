@@ -38,17 +38,19 @@ def predict_cmd(
     monitor: Optional[str] = typer.Option(None, "--monitor", help="monitor store (folder or SQL URL) to log the chunks to"),
     chunk_rows: int = typer.Option(100_000, "--chunk-rows", help="rows scored at a time"),
     query: Optional[str] = typer.Option(None, "--query", "-q", help="SQL query or table name (SQL sources)"),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="skip (and list) unreadable files or files of another schema"),
 ):
     "Score a data source with a packaged model into a Parquet dataset; rows the schema rejects go to OUT/rejects."
     from mlbench.serve.predict import predict
 
-    res = predict(tag, src, out=out, proba=proba, chunk_rows=chunk_rows, monitor=monitor, query=query,
+    res = predict(tag, src, out=out, proba=proba, chunk_rows=chunk_rows, monitor=monitor, query=query, skip_bad=skip_bad,
                   keep=[k for k in (keep or "").split(",") if k])
     s = res.summary()
     typer.echo(f"{s['rows']:,} rows: {s['scored']:,} scored, {s['rejected']:,} rejected"
                + (f" (row, field, reason in {out / 'rejects'})" if s["rejected"] else "")
                + f"; {s['seconds']} s, {s['rows_per_s']:,.0f} rows/s"
-               + (f"; {s['resumed_chunks']} of {s['chunks']} chunks written by an earlier run" if s["resumed_chunks"] else ""))
+               + (f"; {s['resumed_chunks']} of {s['chunks']} chunks written by an earlier run" if s["resumed_chunks"] else "")
+               + "".join(f"\nskipped {f['file']}: {f['reason']}" for f in s["skipped_files"]))
 
 # %% ../nbs/90_cli.ipynb #924800cf
 def _profile_of(src: str, query: Optional[str], chunk_rows: int):

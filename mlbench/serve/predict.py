@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..data.load import fingerprint, scan
+from ..data.load import _files, _scan_file, fingerprint, scan
 from ..data.spill import atomic_write
 from ..errors import DataError
 
@@ -128,6 +128,7 @@ class BatchResult:
     rejected: int = 0
     chunks: int = 0
     resumed_chunks: int = 0  # chunks a previous run had written, skipped
+    skipped_files: list = field(default_factory=list)  # [{"file", "reason"}]: unreadable or of another schema (skip_bad)
     seconds: float = 0.0
     out: Path | None = None
     predictions: pd.DataFrame | None = field(default=None, repr=False)  # in memory, when no `out` was given
@@ -139,7 +140,8 @@ class BatchResult:
     def summary(self) -> dict:
         return {"tag": self.tag, "rows": self.rows, "scored": self.scored, "rejected": self.rejected,
                 "chunks": self.chunks, "resumed_chunks": self.resumed_chunks, "seconds": round(self.seconds, 3),
-                "rows_per_s": round(self.rows_per_s, 1), "out": None if self.out is None else str(self.out)}
+                "rows_per_s": round(self.rows_per_s, 1), "out": None if self.out is None else str(self.out),
+                "skipped_files": self.skipped_files}
 
     def read(self) -> pd.DataFrame:
         "The predictions (from memory, or the output dataset's parts in order)."
@@ -156,10 +158,37 @@ class BatchResult:
         return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True) if parts else pd.DataFrame()
 
 
-def _key(tag, source, chunk_rows, proba, keep, query) -> str:
+def _key(tag, source, chunk_rows, proba, keep, query, skip_bad) -> str:
     src = fingerprint(source) if isinstance(source, pd.DataFrame) else str(source)
     return json.dumps({"tag": tag, "source": src, "chunk_rows": chunk_rows, "proba": proba, "keep": keep,
-                       "query": query}, sort_keys=True)
+                       "query": query, "skip_bad": skip_bad}, sort_keys=True)
+
+
+def _chunks(data, chunk_rows, query, bad: dict, skip_bad: bool):
+    "(file or None, chunk) in order; a file named in `bad` (by the caller, or here when unreadable) yields no more."
+    if isinstance(data, pd.DataFrame) or not isinstance(data, (str, os.PathLike)) or query is not None:
+        for c in scan(data, chunk_rows, query=query):
+            yield None, c
+        return
+    fs, files = _files(data)
+    for path in files:
+        try:
+            for c in _scan_file(fs, path, chunk_rows):
+                yield path, c
+                if path in bad:
+                    break
+        except DataError as e:
+            if not skip_bad:
+                raise DataError(f"{e} (skip_bad=True skips unreadable files)", source=path) from None
+            bad[path] = str(e)
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        atomic_write(path, data)
+    except OSError as e:
+        raise DataError(f"out: cannot write {path.name} in {path.parent} ({e.strerror or e}); nothing partial is "
+                        "left under its name: free space and run the same job again to resume", source=str(path)) from e
 
 
 def _parquet_bytes(df: pd.DataFrame) -> bytes:
@@ -262,6 +291,7 @@ def predict(tag: str,  # packaged model: name:version, name:latest or name:produ
             keep: list | None = None,  # input columns copied to the output beside the row id (keys)
             monitor=None,  # a monitor store (folder or SQL URL): each chunk logged as the service logs requests
             query: str | None = None,  # SQL query or table name, for SQL sources
+            skip_bad: bool = False,  # skip (and list) files that cannot be read or lack the model's columns; else stop
             trust: bool = False,  # load a model the registry has no record of (see `mb.models.load`)
             progress: bool = True,  # a progress bar
             ) -> BatchResult:
@@ -283,7 +313,7 @@ def predict(tag: str,  # packaged model: name:version, name:latest or name:produ
     if _is_dask(data):
         return _predict_dask(pm, data, out, proba, keep, trust)
     classes = [*getattr(model, "classes_", [])]
-    res, key, done = BatchResult(pm.tag), _key(pm.tag, data, int(chunk_rows), proba, keep, query), {}
+    res, key, done = BatchResult(pm.tag), _key(pm.tag, data, int(chunk_rows), proba, keep, query, skip_bad), {}
     if out is not None:
         out = Path(out)
         if (out / MANIFEST).exists():
@@ -302,15 +332,27 @@ def predict(tag: str,  # packaged model: name:version, name:latest or name:produ
 
         logger = WindowLogger(monitor, pm.name, pm.tag, worker=f"batch-{pm.tag.partition(':')[2]}-"
                               f"{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex[:8]}", classes=classes).start()
-    frames, rejects = [], []
-    t0, offset = time.perf_counter(), 0
+    frames, rejects, bad_files = [], [], {}
+    t0, offset, i = time.perf_counter(), 0, -1
     bar = tqdm(desc=f"scoring with {pm.tag}", unit=" rows", disable=not progress)
     try:
-        for i, chunk in enumerate(scan(data, int(chunk_rows), query=query)):
+        for file, chunk in _chunks(data, int(chunk_rows), query, bad_files, skip_bad):
             n = len(chunk)
             missing = [k for k in keep if k not in chunk.columns]
             if missing:
-                raise DataError(f"keep: columns {missing} are not in the input")
+                raise DataError(f"keep: columns {missing} are not in the {file or 'input'}")
+            try:
+                need = [c["name"] for c in pm.schema["columns"] if c["name"] not in chunk.columns]
+                if need:
+                    raise DataError(f"columns {need} are missing; the model needs {[c['name'] for c in pm.schema['columns']]}")
+            except DataError as e:
+                if file is None:
+                    raise
+                if not skip_bad:
+                    raise DataError(f"{file}: {e} (skip_bad=True skips such files)", source=file) from None
+                bad_files[file] = str(e)
+                continue
+            i += 1
             res.chunks, res.rows = i + 1, res.rows + n
             if i in done:  # written by an earlier run of this job
                 if done[i]["rows"] != n:
@@ -328,11 +370,11 @@ def predict(tag: str,  # packaged model: name:version, name:latest or name:produ
                 frames.append(o)
                 rejects.append(rej)
             else:
-                atomic_write(out / f"part-{i:05d}.parquet", _parquet_bytes(o))
                 if len(rej):
-                    atomic_write(out / "rejects" / f"part-{i:05d}.parquet", _parquet_bytes(rej))
+                    _write(out / "rejects" / f"part-{i:05d}.parquet", _parquet_bytes(rej))
+                _write(out / f"part-{i:05d}.parquet", _parquet_bytes(o))
                 done[i] = {"rows": n, "scored": len(X), "rejected": int(bad)}
-                atomic_write(out / MANIFEST, json.dumps({"key": key, "chunks": done}).encode())
+                _write(out / MANIFEST, json.dumps({"key": key, "chunks": done}).encode())
             if logger is not None and len(X):  # the logger's thread writes while the next chunk is scored
                 logger.add(X, pred, pr, [f"batch-chunk-{i}"], [len(X)], [ms])
             res.scored += len(X)
@@ -344,10 +386,11 @@ def predict(tag: str,  # packaged model: name:version, name:latest or name:produ
         if logger is not None:
             logger.stop()
     res.seconds = time.perf_counter() - t0
+    res.skipped_files = [{"file": f, "reason": why} for f, why in bad_files.items()]
     if out is None:
         res.predictions = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         res._rejects = pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame()
     else:
         res.out = out
-        atomic_write(out / SUMMARY, json.dumps(res.summary(), indent=1).encode())
+        _write(out / SUMMARY, json.dumps(res.summary(), indent=1).encode())
     return res

@@ -165,3 +165,59 @@ def test_dask_partitions_are_scored_on_a_cluster_like_one_process(packaged, tmp_
         (tmp_path / "out" / "part-00003.parquet").unlink()  # as if that partition's worker had died
         again = mb.predict(tag, ddf, out=tmp_path / "out", proba=True, keep=["key"])
         assert again.resumed_chunks == 5 and again.read().equals(got)
+
+
+def _folder(X, d: Path, n_files=3):
+    d.mkdir()
+    step = len(X) // n_files
+    for i in range(n_files):
+        X.iloc[i * step:(i + 1) * step].to_parquet(d / f"f{i}.parquet")
+    return d
+
+
+def test_a_corrupt_file_among_good_ones_is_named_and_skipped_only_when_asked(packaged, tmp_path):
+    tag, X = packaged
+    src = _folder(X, tmp_path / "src")
+    (src / "f1.parquet").write_bytes(b"PAR1 this is not parquet PAR1")
+    with pytest.raises(DataError, match=r"f1\.parquet.*skip_bad"):
+        mb.predict(tag, src, out=tmp_path / "stop", chunk_rows=500, progress=False)
+    res = mb.predict(tag, src, out=tmp_path / "skip", chunk_rows=500, skip_bad=True, progress=False)
+    assert [Path(f["file"]).name for f in res.skipped_files] == ["f1.parquet"] and res.scored == 2 * (len(X) // 3)
+    assert json.loads((tmp_path / "skip" / "_summary.json").read_text())["skipped_files"][0]["file"].endswith("f1.parquet")
+
+
+def test_a_file_with_another_schema_is_named(packaged, tmp_path):
+    tag, X = packaged
+    src = _folder(X, tmp_path / "src")
+    X.iloc[:100].rename(columns={"hour": "hr"}).to_parquet(src / "f1.parquet")  # renamed upstream
+    with pytest.raises(DataError, match=r"f1\.parquet: columns \['hour'\] are missing"):
+        mb.predict(tag, src, out=tmp_path / "o", chunk_rows=500, progress=False)
+    res = mb.predict(tag, src, out=tmp_path / "o2", chunk_rows=500, skip_bad=True, progress=False)
+    assert [Path(f["file"]).name for f in res.skipped_files] == ["f1.parquet"]
+
+
+def test_a_full_disk_leaves_no_partial_part_and_the_job_resumes(packaged, tmp_path, monkeypatch):
+    import errno
+
+    from mlbench.data import spill
+
+    tag, X = packaged
+    calls = {"n": 0}
+    real = spill.os.fsync
+
+    def fsync(fd):
+        calls["n"] += 1
+        if calls["n"] == 7:  # the disk fills up in the middle of the job
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd)
+
+    monkeypatch.setattr(spill.os, "fsync", fsync)
+    with pytest.raises(DataError, match="No space left on device.*resume"):
+        mb.predict(tag, X, out=tmp_path / "o", chunk_rows=500, progress=False)
+    monkeypatch.setattr(spill.os, "fsync", real)
+    out = tmp_path / "o"
+    assert not list(out.rglob("*.tmp"))
+    for part in out.glob("part-*.parquet"):  # every part under its final name is whole
+        assert len(pd.read_parquet(part)) == 500
+    res = mb.predict(tag, X, out=out, chunk_rows=500, progress=False)
+    assert res.resumed_chunks >= 1 and res.read().equals(mb.predict(tag, X, chunk_rows=500, progress=False).predictions)
