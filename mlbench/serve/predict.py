@@ -80,10 +80,9 @@ def conform(schema: dict, df: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, p
                        f"outside the range seen in training [{c.get('min')}, {c.get('max')}]", s)
             out[name] = vals
         elif kind in ("string", "categorical") and c.get("categories") is not None:
-            known = pd.Index(c["categories"])
-            reject((known.get_indexer(s.astype(object)) == -1) & ~null, name,
-                   f"a category not seen in training ({len(known)} known)", s)
-            out[name] = s
+            cat = pd.Categorical(s, categories=c["categories"])  # one pass: the check and the model's dtype
+            reject((cat.codes == -1) & ~null, name, f"a category not seen in training ({len(c['categories'])} known)", s)
+            out[name] = cat if kind == "categorical" else s
         elif kind == "datetime":
             t = pd.to_datetime(s, errors="coerce", utc="UTC" in c["dtype"], format="mixed")
             reject(t.isna().to_numpy() & ~null, name, "not a date", s)
@@ -95,7 +94,7 @@ def conform(schema: dict, df: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, p
         else:
             out[name] = s
     keep = ~bad
-    X = pd.DataFrame({c["name"]: _as_model(c, out[c["name"]][keep] if isinstance(out[c["name"]], np.ndarray)
+    X = pd.DataFrame({c["name"]: _as_model(c, out[c["name"]][keep] if isinstance(out[c["name"]], (np.ndarray, pd.Categorical))
                                            else out[c["name"]][keep].reset_index(drop=True)) for c in cols})
     rejects = pd.concat(found, ignore_index=True) if found else pd.DataFrame(
         {"row": pd.Series([], dtype="int64"), "field": pd.Series([], dtype=object),
@@ -111,7 +110,7 @@ def _as_model(c: dict, v):
     if kind == "integer":
         return np.asarray(v, dtype=float) if c["nullable"] else np.asarray(v, dtype=float).astype(c["dtype"])
     if kind == "categorical":
-        return pd.Categorical(np.asarray(v, dtype=object), categories=c["categories"])
+        return v if isinstance(v, pd.Categorical) else pd.Categorical(v, categories=c["categories"])
     if kind == "boolean":
         return np.asarray(v, dtype=object if c["nullable"] else bool)
     if kind == "datetime":
