@@ -67,7 +67,7 @@ def test_bad_rows_are_rejected_with_row_and_field_never_scored(packaged, tmp_pat
 
 JOB = """
 import sys, mlbench as mb
-mb.predict(sys.argv[1], sys.argv[2], out=sys.argv[3], chunk_rows=200, keep=["key"], progress=False)
+mb.predict(sys.argv[1], sys.argv[2], out=sys.argv[3], chunk_rows=100, keep=["key"], progress=False)
 """
 
 
@@ -80,7 +80,8 @@ def test_a_killed_job_resumes_to_the_same_output(packaged, tmp_path):
         big.iloc[i * 10_000:(i + 1) * 10_000].to_parquet(src / f"part-{i}.parquet")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = tmp_path / "killed"
-    p = subprocess.Popen([sys.executable, "-c", JOB, tag, str(src), str(out)], env=env)
+    log = open(tmp_path / "job.log", "w+")
+    p = subprocess.Popen([sys.executable, "-c", JOB, tag, str(src), str(out)], env=env, stdout=log, stderr=log)
     deadline = time.time() + 120
     done = 0
     while time.time() < deadline and p.poll() is None:
@@ -91,16 +92,18 @@ def test_a_killed_job_resumes_to_the_same_output(packaged, tmp_path):
         if done >= 5:
             break
         time.sleep(0.02)
-    assert p.poll() is None, "the job ended before it could be killed; make it longer"
+    assert p.poll() is None, f"the job ended ({p.returncode}, {done} chunks) before it could be killed: " + \
+        (tmp_path / "job.log").read_text()[-2000:]
     os.kill(p.pid, signal.SIGKILL)
     p.wait()
-    assert not (out / "_summary.json").exists() and 5 <= done < 200
+    assert not (out / "_summary.json").exists() and 5 <= done < 400, done
     (out / ".part-00199.parquet.1.dead.tmp").write_bytes(b"half a part")  # as a kill inside a write leaves it
-    res = mb.predict(tag, src, out=out, chunk_rows=200, keep=["key"], progress=False)
-    assert res.resumed_chunks >= 5 and res.chunks == 200
-    whole = mb.predict(tag, src, out=tmp_path / "whole", chunk_rows=200, keep=["key"], progress=False)
+    res = mb.predict(tag, src, out=out, chunk_rows=100, keep=["key"], progress=False)
+    assert res.resumed_chunks >= 5 and res.chunks == 400, res.summary()
+    whole = mb.predict(tag, src, out=tmp_path / "whole", chunk_rows=100, keep=["key"], progress=False)
     a, b = res.read(), whole.read()
-    assert len(a) == len(big) and a.equals(b)
+    assert len(a) == len(big)
+    pd.testing.assert_frame_equal(a, b)
     assert not list(out.glob(".*.tmp"))  # no temp file left behind
 
 
