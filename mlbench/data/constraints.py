@@ -104,8 +104,16 @@ class Constraint:
         return self._check(None, "skipped", "needs the rows; a profile cannot tell")
 
     def to_dict(self) -> dict:
-        d = {"type": self.type, **{k: v for k, v in asdict(self).items() if v is not None and k not in _BASE}}
+        return self._with_settings({"type": self.type, **{k: v for k, v in asdict(self).items()
+                                                          if v is not None and k not in _BASE}})
+
+    def _with_settings(self, d: dict) -> dict:
+        "`d` (the rule's own fields) followed by mostly, severity and reason, as the YAML shows them."
         return {**d, **{k: getattr(self, k) for k in _BASE if getattr(self, k) is not None}}
+
+    def _tolerated(self) -> float:
+        "The failing share this rule tolerates: 1 - mostly, or none."
+        return 0.0 if self.mostly is None else 1 - self.mostly
 
     def _expected(self) -> str:
         d = self.describe()
@@ -119,10 +127,10 @@ class Constraint:
         return Check(self.type, self.column, self._expected(), observed, failing, status, examples, self.severity, **stats)
 
     def _rate(self, k: int, n: int, observed: str, examples=None, rate: float | None = None) -> Check:
-        """The verdict on `k` failing of `n` values. The tolerated failing rate is `rate`, else `1 - mostly`, else 0.
+        """The verdict on `k` failing of `n` values. The tolerated failing rate is `rate`, else `_tolerated()`.
         Exact (`share > rate` fails) unless a calibrated suite set a false-alarm level: then it fails only when `k`
         is improbably many for that rate (binomial tail below the level)."""
-        r = rate if rate is not None else (1 - self.mostly if self.mostly is not None else 0.0)
+        r = rate if rate is not None else self._tolerated()
         share = k / n if n else 0.0
         alpha = ALPHA.get()
         pv = upper_tail(k, n, r) if k else 1.0
@@ -193,9 +201,12 @@ class MaxNulls(Constraint):
     def check_profile(self, cp):
         return self._share(cp.null_count, cp.count)
 
+    def _tolerated(self) -> float:
+        return self.max_share
+
     def _share(self, nulls, n):
         share = nulls / n if n else 0.0
-        return self._rate(nulls, n, f"{share:.2%} null ({nulls:,})", rate=self.max_share)
+        return self._rate(nulls, n, f"{share:.2%} null ({nulls:,})")
 
 
 def _datetime_values(s: pd.Series) -> pd.Series:
@@ -259,9 +270,6 @@ class Range(Constraint):
         below = cp.rank(_num(lo, cp)) if lo is not None and lo_v < _tz(lo, lo_v) else 0.0
         above = 1 - cp.rank(_num(hi, cp), inclusive=True) if hi is not None and hi_v > _tz(hi, hi_v) else 0.0
         return self._rate(max(1, round((below + above) * cp.moments.n)), cp.moments.n, f"[{lo_v}, {hi_v}]")
-
-    def _tolerated(self) -> float:
-        return 0.0 if self.mostly is None else 1 - self.mostly
 
 
 def _tz(bound, like):
@@ -395,5 +403,5 @@ class Custom(Constraint):
             fn = f"{mod}:{name}"
         else:
             fn = self.fn
-        d = {"type": self.type, "column": self.column, "fn": fn, **({"name": self.name} if self.name else {})}
-        return {**d, **{k: getattr(self, k) for k in _BASE if getattr(self, k) is not None}}
+        return self._with_settings({"type": self.type, "column": self.column, "fn": fn,
+                                    **({"name": self.name} if self.name else {})})

@@ -19,7 +19,7 @@ from ..errors import FormatError
 from .calibrate import DuplicateRows, MeanLength, Quantiles, alpha_per_check, infer_constraints
 from .constraints import (ALPHA, CONSTRAINTS, Allowed, Check, Constraint, Custom, HasColumn, MaxNulls, NoExtraColumns,
                           Range, Regex, Unique, register)
-from .profile import Profile, profile
+from .profile import Profile, _is_dask, _merge_all, profile
 
 _REEXPORTED = (Check, Constraint, register, CONSTRAINTS, NoExtraColumns, HasColumn, MaxNulls, Range, Allowed, Unique,
                Regex, Custom, Quantiles, MeanLength, DuplicateRows)  # the names `mlbench.data.validate` always had
@@ -176,10 +176,7 @@ class Suite:
             from mlbench.data.load import scan
 
             parts = [_tally(self, chunk, rows) for chunk in scan(data, chunk_rows)]
-        prof = parts[0][0]
-        for p, _ in parts[1:]:
-            prof = prof.merge(p)
-        checks = self.validate(prof).checks  # kinds, columns, quantiles, lengths, uniqueness, repeated rows
+        checks = self.validate(_merge_all(*(p for p, _ in parts))).checks  # kinds, columns, quantiles, lengths, uniqueness, repeated rows
         with _level(alpha_per_check(self.constraints, self.false_alarm)):
             for i in rows:
                 c = self.constraints[i]
@@ -189,8 +186,7 @@ class Suite:
                 k, n = sum(g[0] for g in got), sum(g[1] for g in got)
                 ex = [g[2] for g in got if g[2] is not None]
                 ex = pd.concat(ex).head(5) if ex else None
-                checks[i] = c._rate(k, n, f"{k:,} of {n:,} values fail", ex,
-                                    rate=c.max_share if isinstance(c, MaxNulls) else None)
+                checks[i] = c._rate(k, n, f"{k:,} of {n:,} values fail", ex)
         return ValidationResult(checks)
 
     def drop(self, column: str | None = None, type: str | None = None) -> Suite:
@@ -250,10 +246,6 @@ class Suite:
 
 
 _ROW_CHECKS = (MaxNulls, Range, Allowed, Regex, Custom)  # counted exactly per chunk and summed
-
-
-def _is_dask(data) -> bool:
-    return type(data).__module__.split(".")[0] == "dask" and hasattr(data, "to_delayed")
 
 
 def _tally(suite: Suite, chunk: pd.DataFrame, rows: list[int]) -> tuple[Profile, dict]:

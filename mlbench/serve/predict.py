@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.load import _files, _scan_file, fingerprint, scan
+from ..data.profile import _is_dask
 from ..data.spill import atomic_write
 from ..errors import DataError
 
@@ -37,14 +38,20 @@ def _int_range(dtype: str) -> tuple[float, float]:
         return -2.0 ** 63, 2.0 ** 63 - 1
 
 
+def _missing(schema: dict, columns) -> str | None:
+    "What is wrong when `columns` lack some of the model's columns; None when all are there."
+    need = [c["name"] for c in schema["columns"] if c["name"] not in columns]
+    return f"columns {need} are missing from the input; the model needs {[c['name'] for c in schema['columns']]}" \
+        if need else None
+
+
 def conform(schema: dict, df: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
     """Check a chunk against a packaged schema as the service does, vectorized: (the rows that pass in the model's
     column order and dtypes, the mask of rows rejected, one reject per (row, field) with its reason)."""
     cols = schema["columns"]
-    missing = [c["name"] for c in cols if c["name"] not in df.columns]
-    if missing:
-        raise DataError(f"columns {missing} are missing from the input; the model needs "
-                        f"{[c['name'] for c in cols]}")
+    why = _missing(schema, df.columns)
+    if why:
+        raise DataError(why)
     n = len(df)
     bad = np.zeros(n, bool)
     found: list[pd.DataFrame] = []
@@ -131,6 +138,7 @@ class BatchResult:
     seconds: float = 0.0
     out: Path | None = None
     predictions: pd.DataFrame | None = field(default=None, repr=False)  # in memory, when no `out` was given
+    rejected_rows: pd.DataFrame | None = field(default=None, repr=False)  # in memory, when no `out` was given
 
     @property
     def rows_per_s(self) -> float:
@@ -152,7 +160,7 @@ class BatchResult:
     def rejects(self) -> pd.DataFrame:
         "One row per rejected (row, field): row id, field, reason, value."
         if self.out is None:
-            return self._rejects if getattr(self, "_rejects", None) is not None else pd.DataFrame()
+            return self.rejected_rows if self.rejected_rows is not None else pd.DataFrame()
         parts = sorted((self.out / "rejects").glob("part-*.parquet"))
         return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True) if parts else pd.DataFrame()
 
@@ -225,16 +233,12 @@ def _score(model, tag, schema, chunk, offset, proba, keep, classes):
     return o, rej, X, pred, pr, ms
 
 
-def _is_dask(data) -> bool:
-    return type(data).__module__.split(".")[0] == "dask" and hasattr(data, "to_delayed")
-
-
 _MODELS: dict = {}  # tag -> model, once per process (a Dask worker scores many partitions with one load)
 
 
 def _worker_part(tag, trust, part, i, offset, out, proba, keep):
     "Score one Dask partition on a worker into out/part-i (skipped when a previous run wrote it)."
-    from mlbench.registry.store import load as load_model, verify
+    from mlbench.registry.store import _read_model, verify
 
     out = Path(out)
     done = out / f"part-{i:05d}.parquet"
@@ -245,7 +249,7 @@ def _worker_part(tag, trust, part, i, offset, out, proba, keep):
         return {"rows": len(part), "scored": len(written), "rejected": int(nrej), "resumed": 1}
     if tag not in _MODELS:
         pm = verify(tag, trust=trust)
-        _MODELS[tag] = (pm, load_model(tag, trust=trust))
+        _MODELS[tag] = (pm, _read_model(pm.path, pm.framework, pm.hashes, pm.tag))
     pm, model = _MODELS[tag]
     classes = [*getattr(model, "classes_", [])]
     o, rej, X, _, _, _ = _score(model, pm.tag, pm.schema, part, offset, proba, keep, classes)
@@ -300,20 +304,21 @@ def predict(tag: str,  # packaged model: name:version, name:latest or name:produ
     killed midway, run again with the same arguments, skips the chunks already written."""
     from tqdm.auto import tqdm
 
-    from mlbench.registry.store import load as load_model, verify
+    from mlbench.registry.store import _read_model, verify
 
     if not isinstance(chunk_rows, (int, np.integer)) or isinstance(chunk_rows, bool) or chunk_rows < 1:
         raise ValueError(f"chunk_rows: must be a positive integer, got {chunk_rows!r}")
     keep = [str(k) for k in (keep or [])]
-    pm = verify(tag, trust=trust)
-    model = load_model(pm.tag, trust=trust)
+    pm = verify(tag, trust=trust)  # the files hashed once; the pickle read from the bytes hashed (as mb.models.load)
+    model = _read_model(pm.path, pm.framework, pm.hashes, pm.tag)
     if proba and not hasattr(model, "predict_proba"):
         raise ValueError(f"proba: {pm.tag} has no predict_proba (not a classifier?)")
     if _is_dask(data):
         return _predict_dask(pm, data, out, proba, keep, trust)
     classes = [*getattr(model, "classes_", [])]
-    res, key, done = BatchResult(pm.tag), _key(pm.tag, data, int(chunk_rows), proba, keep, query, skip_bad), {}
-    if out is not None:
+    res, done = BatchResult(pm.tag), {}
+    if out is not None:  # the job's key (a DataFrame's is its fingerprint) only matters for resuming into `out`
+        key = _key(pm.tag, data, int(chunk_rows), proba, keep, query, skip_bad)
         out = Path(out)
         if (out / MANIFEST).exists():
             m = json.loads((out / MANIFEST).read_text())
@@ -340,16 +345,13 @@ def predict(tag: str,  # packaged model: name:version, name:latest or name:produ
             missing = [k for k in keep if k not in chunk.columns]
             if missing:
                 raise DataError(f"keep: columns {missing} are not in the {file or 'input'}")
-            try:
-                need = [c["name"] for c in pm.schema["columns"] if c["name"] not in chunk.columns]
-                if need:
-                    raise DataError(f"columns {need} are missing; the model needs {[c['name'] for c in pm.schema['columns']]}")
-            except DataError as e:
-                if file is None:
-                    raise
-                if not skip_bad:
-                    raise DataError(f"{file}: {e} (skip_bad=True skips such files)", source=file) from None
-                bad_files[file] = str(e)
+            why = _missing(pm.schema, chunk.columns)
+            if why and file is None:
+                raise DataError(why)
+            if why and not skip_bad:
+                raise DataError(f"{file}: {why} (skip_bad=True skips such files)", source=file)
+            if why:
+                bad_files[file] = why
                 continue
             i += 1
             res.chunks, res.rows = i + 1, res.rows + n
@@ -388,7 +390,7 @@ def predict(tag: str,  # packaged model: name:version, name:latest or name:produ
     res.skipped_files = [{"file": f, "reason": why} for f, why in bad_files.items()]
     if out is None:
         res.predictions = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        res._rejects = pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame()
+        res.rejected_rows = pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame()
     else:
         res.out = out
         _write(out / SUMMARY, json.dumps(res.summary(), indent=1).encode())
