@@ -17,7 +17,7 @@ import pandas as pd
 from ..errors import DataError
 
 # %% auto #0
-__all__ = ['load', 'scan', 'fingerprint', 'flights']
+__all__ = ['CHUNK_BYTES', 'load', 'scan', 'fingerprint', 'flights']
 
 # %% ../../nbs/10_data.load.ipynb #e7ed7d45
 _SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mariadb", "mssql", "oracle", "duckdb", "snowflake")
@@ -154,6 +154,61 @@ def scan(source,  # a source as for `load`, or an iterable of DataFrames
         yield from _scan_file(fs, path, chunk_rows)
 
 
+CHUNK_BYTES = int(float(os.environ.get("MLBENCH_CHUNK_MB", 128)) * 2**20)  # a chunk's size in memory, about
+
+
+def _rows_for(row_bytes: float, chunk_rows: int) -> int:
+    "Rows per chunk: at most `chunk_rows`, and about `CHUNK_BYTES` of `row_bytes`-byte rows."
+    return int(max(1, min(chunk_rows, CHUNK_BYTES // max(row_bytes, 1.0))))
+
+
+def _scan_parquet(pf, chunk_rows):
+    meta = pf.metadata
+    names = pf.schema_arrow.names
+    small = []  # consecutive small row groups, read together in batches
+    for g in range(meta.num_row_groups):
+        rg = meta.row_group(g)
+        row_bytes = max(rg.total_byte_size / max(rg.num_rows, 1), 8.0 * len(names))
+        if rg.num_rows * row_bytes <= CHUNK_BYTES:
+            small.append(g)
+            continue
+        if small:
+            yield from _parquet_batches(pf, small, chunk_rows, names)
+            small = []
+        import pyarrow as pa
+
+        per = max(1, int(len(names) * CHUNK_BYTES // (4 * rg.num_rows * row_bytes)))  # columns per read
+        cols = []
+        for i in range(0, len(names), per):
+            cols.extend(pf.read_row_group(g, columns=names[i:i + per]).columns)
+        table = pa.table(cols, schema=pf.schema_arrow)
+        del cols
+        step = _rows_for(row_bytes, chunk_rows)
+        for start in range(0, table.num_rows, step):  # each chunk its own frame: none keeps the row group alive
+            yield table.slice(start, step).to_pandas()
+    if small:
+        yield from _parquet_batches(pf, small, chunk_rows, names)
+
+
+def _parquet_batches(pf, groups, chunk_rows, names):
+    meta = pf.metadata
+    n = sum(meta.row_group(g).num_rows for g in groups)
+    row_bytes = max(sum(meta.row_group(g).total_byte_size for g in groups) / max(n, 1), 8.0 * len(names))
+    for batch in pf.iter_batches(batch_size=_rows_for(row_bytes, chunk_rows), row_groups=groups):
+        yield batch.to_pandas()
+
+
+def _scan_csv(reader, chunk_rows):
+    n = min(chunk_rows, 1000)  # a first small chunk measures a row's size in memory
+    while True:
+        try:
+            df = reader.get_chunk(n)
+        except StopIteration:
+            return
+        yield df
+        n = _rows_for(df.memory_usage(deep=True, index=False).sum() / max(len(df), 1), chunk_rows)
+
+
 def _scan_file(fs, path, chunk_rows):
     kind = _fmt(path)
     try:
@@ -161,13 +216,11 @@ def _scan_file(fs, path, chunk_rows):
             if kind == "parquet":
                 import pyarrow.parquet as pq
 
-                pf = pq.ParquetFile(f)
-                for batch in pf.iter_batches(batch_size=chunk_rows):
-                    yield batch.to_pandas()
+                yield from _scan_parquet(pq.ParquetFile(f), chunk_rows)
             else:
                 sep = "\t" if ".tsv" in path.lower() else ","
                 with pd.read_csv(f, sep=sep, chunksize=chunk_rows) as reader:
-                    yield from reader
+                    yield from _scan_csv(reader, chunk_rows)
     except GeneratorExit:
         raise
     except Exception as e:

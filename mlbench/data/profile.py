@@ -28,7 +28,7 @@ from ..errors import ColumnError, FormatError
 from .sketch import Distinct, dedupe_sorted, hll_registers
 
 # %% auto #0
-__all__ = ['ROW_EXACT_LIMIT', 'FORK_MIN_CELLS', 'BATCH_ROWS', 'FORMAT', 'FORMAT_VERSION', 'Profile', 'profile']
+__all__ = ['ROW_EXACT_LIMIT', 'FORK_MIN_CELLS', 'BATCH_ROWS', 'BATCH_CELLS', 'FORMAT', 'FORMAT_VERSION', 'Profile', 'profile']
 
 # %% ../../nbs/14_data.profile.ipynb #11a926ca
 ROW_EXACT_LIMIT = 1_000_000
@@ -188,6 +188,7 @@ def _child(task, conn):
 
 
 BATCH_ROWS = 1_000_000  # consecutive small chunks are profiled together up to this many rows (as `scan` reads)
+BATCH_CELLS = 20_000_000  # ... and up to this many cells (rows x columns), so wide data stays bounded in memory
 
 
 def _profile_chunks(chunks, n_jobs: int | None) -> Profile:
@@ -205,7 +206,8 @@ def _profile_chunks(chunks, n_jobs: int | None) -> Profile:
     for chunk in chunks:
         if not isinstance(chunk, pd.DataFrame):
             raise TypeError(f"profile: an iterable must yield DataFrames, got a {type(chunk).__name__}")
-        if batch and (rows + len(chunk) > BATCH_ROWS or not _same_schema(batch[0], chunk)):
+        full = rows + len(chunk) > min(BATCH_ROWS, BATCH_CELLS // max(chunk.shape[1], 1))
+        if batch and (full or not _same_schema(batch[0], chunk)):
             flush()
         batch.append(chunk)
         rows += len(chunk)
