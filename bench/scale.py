@@ -87,22 +87,32 @@ def main(argv=None):
             import mlbench as mb
             t = time.perf_counter(); p = mb.profile({str(tmp / 'big')!r}, progress=False)
             extra = dict(rows=p.n_rows, op_s=round(time.perf_counter() - t, 3))""")
+        one_core = child(f"""
+            import mlbench as mb
+            t = time.perf_counter(); p = mb.profile({str(tmp / 'big')!r}, n_jobs=1)
+            extra = dict(rows=p.n_rows, op_s=round(time.perf_counter() - t, 3))""",
+                         env={**__import__("os").environ, "MLBENCH_NO_FORK": "1"})
         res["profile"] = {"rows": big, "cols": 20, "disk_s": disk["op_s"], "disk_peak_rss_gb": disk["peak_rss_gb"],
+                          "disk_one_core_s": one_core["op_s"],
                           "disk_rows_per_s": round(big / disk["op_s"]), "memory_rows": small_rows,
                           "memory_rows_per_s": round(small_rows / mem["profile_s"]),
                           "per_row_speed_vs_memory": round(big / disk["op_s"] / (small_rows / mem["profile_s"]), 3)}
         for n in (1, 2):
             d = child(f"""
                 import dask.dataframe as dd, mlbench as mb
+                before = set(client.scheduler_info()["workers"])
                 t = time.perf_counter()
                 p = mb.profile(dd.read_parquet({str(tmp / 'big')!r}))
                 dt = time.perf_counter() - t
-                extra = dict(rows=p.n_rows, profile_s=round(dt, 3))
+                restarted = len(before - set(client.scheduler_info()["workers"]))  # a restarted worker has a new address
+                extra = dict(rows=p.n_rows, profile_s=round(dt, 3), restarts=restarted)
                 client.close(); cluster.close()""", cluster=CLUSTER.format(n=n, mem="1GB"))
             assert d["rows"] == big, d
             res["profile"][f"dask_{n}w_s"] = d["profile_s"]
+            res["profile"][f"dask_{n}w_worker_restarts"] = d["restarts"]
         res["profile"]["dask_2w_vs_one_process"] = round(disk["op_s"] / res["profile"]["dask_2w_s"], 3)
         res["profile"]["dask_overhead_1w_vs_one_process"] = round(res["profile"]["dask_1w_s"] / disk["op_s"], 3)
+        res["profile"]["dask_overhead_1w_vs_one_core"] = round(res["profile"]["dask_1w_s"] / one_core["op_s"], 3)
         shutil.rmtree(tmp / "big")
 
         # 2. drift: 3 M x 200 against 300 k x 200, Parquet on disk (both profiled in bounded memory)
