@@ -11,140 +11,20 @@ import io
 import json
 import logging
 import os
-import re
 import threading
 import time
 import uuid
 from base64 import b64decode, b64encode
-from datetime import datetime, timezone
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..errors import MlbenchError
+from .logbackend import DEFAULT_ROOT, DirStore, SqlStore, StoreError, _check, open_store, window_key, window_time  # noqa: F401
 from .profile import Profile, profile
-from .spill import Spill, atomic_write, redact_url
+from .spill import Spill
 
 # %% auto #0
-__all__ = ['DEFAULT_ROOT', 'MAX_WINDOWS', 'StoreError', 'window_key', 'window_time', 'DirStore', 'SqlStore', 'open_store',
-           'WindowLogger', 'profiles', 'stats', 'predictions', 'feedback', 'labeled']
-
-# %% ../../nbs/18_data.logstore.ipynb #6cdb5c8f
-class StoreError(MlbenchError):
-    "The monitor store cannot be opened, read or written."
-
-
-DEFAULT_ROOT = ".mlbench/monitor"
-_SAFE = re.compile(r"^[A-Za-z0-9_.:=-]{1,200}$")
-
-
-def window_key(t: float, window_s: int) -> str:
-    "The key of the window holding time `t` (seconds since the epoch): its UTC start, e.g. 20261123T2310Z00."
-    start = int(t // window_s * window_s)
-    return datetime.fromtimestamp(start, timezone.utc).strftime("%Y%m%dT%H%M%S")
-
-
-def window_time(key: str) -> pd.Timestamp:
-    "The UTC start of window `key`."
-    return pd.Timestamp(datetime.strptime(key, "%Y%m%dT%H%M%S").replace(tzinfo=timezone.utc))
-
-
-def _check(part: str, what: str) -> str:
-    if not isinstance(part, str) or not _SAFE.match(part) or part in (".", ".."):
-        raise StoreError(f"{what}: {part!r} is not a valid store name (letters, digits, _ . : = -)")
-    return part
-
-
-# %% ../../nbs/18_data.logstore.ipynb #727e122b
-class DirStore:
-    "Monitor store in a directory: root/model/window/name; writes are atomic renames, the directory fsynced after."
-
-    def __init__(self, root):
-        self.root = Path(root)
-        self.where = str(self.root)
-
-    def put(self, model: str, window: str, name: str, data: bytes) -> None:
-        atomic_write(self.root / _check(model, "model") / _check(window, "window") / _check(name, "name"), data)
-
-    def get(self, model: str, window: str, name: str) -> bytes:
-        return (self.root / _check(model, "model") / _check(window, "window") / _check(name, "name")).read_bytes()
-
-    def models(self) -> list[str]:
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir()) if self.root.exists() else []
-
-    def windows(self, model: str) -> list[str]:
-        d = self.root / _check(model, "model")
-        return sorted(p.name for p in d.iterdir() if p.is_dir()) if d.exists() else []
-
-    def names(self, model: str, window: str) -> list[str]:
-        d = self.root / _check(model, "model") / _check(window, "window")
-        return sorted(p.name for p in d.iterdir() if p.is_file() and not p.name.startswith(".")) if d.exists() else []
-
-
-class SqlStore:
-    "Monitor store in one SQL table (any SQLAlchemy URL); each put replaces its row in one transaction."
-
-    def __init__(self, url: str):
-        import sqlalchemy as sa
-
-        self.where = redact_url(url)
-        try:
-            self.engine = sa.create_engine(url)
-            meta = sa.MetaData()
-            self.t = sa.Table("mlbench_monitor", meta, sa.Column("model", sa.String(200), primary_key=True),
-                              sa.Column("window", sa.String(200), primary_key=True),
-                              sa.Column("name", sa.String(200), primary_key=True),
-                              sa.Column("data", sa.LargeBinary, nullable=False))
-            meta.create_all(self.engine)
-        except Exception as e:
-            why = str(e).replace(url, self.where)  # a URL it cannot parse is echoed: never its password
-            raise StoreError(f"monitor store {self.where}: cannot open ({type(e).__name__}: {why})") from None
-
-    def put(self, model, window, name, data):
-        t = self.t
-        key = (_check(model, "model"), _check(window, "window"), _check(name, "name"))
-        with self.engine.begin() as c:
-            c.execute(t.delete().where((t.c.model == key[0]) & (t.c.window == key[1]) & (t.c.name == key[2])))
-            c.execute(t.insert().values(model=key[0], window=key[1], name=key[2], data=data))
-
-    def get(self, model, window, name):
-        t = self.t
-        with self.engine.connect() as c:
-            row = c.execute(t.select().with_only_columns(t.c.data).where(
-                (t.c.model == model) & (t.c.window == window) & (t.c.name == name))).fetchone()
-        if row is None:
-            raise FileNotFoundError(f"{model}/{window}/{name}")
-        return bytes(row[0])
-
-    def _distinct(self, col, where=None):
-        import sqlalchemy as sa
-
-        q = sa.select(col).distinct()
-        if where is not None:
-            q = q.where(where)
-        with self.engine.connect() as c:
-            return sorted(r[0] for r in c.execute(q))
-
-    def models(self):
-        return self._distinct(self.t.c.model)
-
-    def windows(self, model):
-        return self._distinct(self.t.c.window, self.t.c.model == model)
-
-    def names(self, model, window):
-        return self._distinct(self.t.c.name, (self.t.c.model == model) & (self.t.c.window == window))
-
-
-def open_store(where=None):
-    "A monitor store: a directory path (default `$MLBENCH_MONITOR` or .mlbench/monitor) or a SQLAlchemy URL."
-    if isinstance(where, (DirStore, SqlStore)):
-        return where
-    where = where or os.environ.get("MLBENCH_MONITOR") or DEFAULT_ROOT
-    where = str(where)
-    if "://" in where:
-        return SqlStore(where)
-    return DirStore(where)
+__all__ = ['MAX_WINDOWS', 'WindowLogger', 'profiles', 'stats', 'predictions', 'feedback', 'labeled']
 
 # %% ../../nbs/18_data.logstore.ipynb #c8a9601d
 def _kll(values=None):
