@@ -61,8 +61,10 @@ class WindowLogger:
     "Aggregates a served model's traffic into per-window Profiles and stats, flushed off the request path."
 
     def __init__(self, store, model: str, tag: str, window_s: int = 60, flush_s: float = 2.0,
-                 worker: str | None = None, classes=None, spill=None, max_windows: int = MAX_WINDOWS):
+                 worker: str | None = None, classes=None, spill=None, max_windows: int = MAX_WINDOWS,
+                 source: str = "serve"):
         self.store = open_store(store)
+        self.source = _check(source, "source")  # what wrote the windows: "serve" (a service), "batch" (mb.predict)
         self.model, self.tag = _check(model, "model"), tag
         self.window_s, self.flush_s = int(window_s), float(flush_s)
         if self.window_s < 1:
@@ -263,7 +265,8 @@ class WindowLogger:
     def _write(self, w: _Window) -> None:
         lat = w.latency
         q = {f"p{int(x * 100)}": (float(lat.get_quantile(x)) if not lat.is_empty() else None) for x in (0.5, 0.9, 0.99)}
-        stats = {"model": self.model, "tag": self.tag, "worker": self.worker, "window": w.key, "window_s": self.window_s,
+        stats = {"model": self.model, "tag": self.tag, "worker": self.worker, "source": self.source,
+                 "window": w.key, "window_s": self.window_s,
                  "requests": w.requests, "rows": w.rows, "flagged": w.flagged, "status": w.status,
                  "latency_ms": {**q, "max": float(lat.get_max_value()) if not lat.is_empty() else None},
                  "latency_sketch": b64encode(lat.serialize()).decode()}
@@ -327,7 +330,8 @@ def profiles(model: str, store=None, start=None, end=None) -> dict:
 
 
 def stats(model: str, store=None, start=None, end=None) -> pd.DataFrame:
-    "One row per window: requests, rows, flagged, answers by status, latency p50/p90/p99 (ms), workers, tags."
+    """One row per window: requests, rows, flagged, answers by status, latency p50/p90/p99 (ms), workers, tags, and
+    source: who wrote it, "serve" or "batch" ("batch+serve" when both; files from before the marker are "serve")."""
     from datasketches import kll_doubles_sketch
 
     store = open_store(store)
@@ -345,11 +349,12 @@ def stats(model: str, store=None, start=None, end=None) -> pd.DataFrame:
         row = {"window": window_time(k), "requests": sum(s["requests"] for s in parts),
                "rows": sum(s["rows"] for s in parts), "flagged": sum(s["flagged"] for s in parts),
                "errors": sum(n for code, n in status.items() if not code.startswith("2")),
-               "status": status, "workers": len(parts), "tags": sorted({s["tag"] for s in parts})}
+               "status": status, "workers": len(parts), "tags": sorted({s["tag"] for s in parts}),
+               "source": "+".join(sorted({s.get("source", "serve") for s in parts}))}
         for x in (0.5, 0.9, 0.99):
             row[f"latency_p{int(x * 100)}_ms"] = float(sk.get_quantile(x)) if not sk.is_empty() else np.nan
         rows.append(row)
-    cols = ["window", "requests", "rows", "flagged", "errors", "status", "workers", "tags",
+    cols = ["window", "requests", "rows", "flagged", "errors", "status", "workers", "tags", "source",
             "latency_p50_ms", "latency_p90_ms", "latency_p99_ms"]
     return pd.DataFrame(rows, columns=cols)
 

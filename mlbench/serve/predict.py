@@ -335,7 +335,8 @@ def predict(tag: str,  # packaged model: name:version, name:latest or name:produ
         from mlbench.data.logstore import WindowLogger
 
         logger = WindowLogger(monitor, pm.name, pm.tag, worker=f"batch-{pm.tag.partition(':')[2]}-"
-                              f"{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex[:8]}", classes=classes).start()
+                              f"{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex[:8]}", classes=classes,
+                              source="batch").start()
     frames, rejects, bad_files = [], [], {}
     t0, offset, i = time.perf_counter(), 0, -1
     bar = tqdm(desc=f"scoring with {pm.tag}", unit=" rows", disable=not progress)

@@ -224,3 +224,14 @@ def test_a_full_disk_leaves_no_partial_part_and_the_job_resumes(packaged, tmp_pa
         assert len(pd.read_parquet(part)) == 500
     res = mb.predict(tag, X, out=out, chunk_rows=500, progress=False)
     assert res.resumed_chunks >= 1 and res.read().equals(mb.predict(tag, X, chunk_rows=500, progress=False).predictions)
+
+
+def test_batch_windows_are_marked_batch_beside_served_ones(packaged, tmp_path):
+    tag, X = packaged
+    store = tmp_path / "store"
+    mb.predict(tag, X, chunk_rows=1000, monitor=store, progress=False)
+    name = tag.split(":")[0]
+    assert set(logstore.stats(name, store)["source"]) == {"batch"}
+    w = mb.monitor.windows(name, freq="1min", store=store, source="batch")
+    assert w["rows"].sum() == 4000 and set(w["source"]) == {"batch"}
+    assert len(mb.monitor.windows(name, freq="1min", store=store, source="serve")) == 0
