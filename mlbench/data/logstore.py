@@ -65,6 +65,10 @@ class WindowLogger:
                  source: str = "serve"):
         self.store = open_store(store)
         self.source = _check(source, "source")  # what wrote the windows: "serve" (a service), "batch" (mb.predict)
+        # a batch job puts millions of rows in a window: its predictions go out as one new part per flush
+        # (preds-<worker>.<n>.parquet) and are let go, instead of the window's file being rewritten whole each time
+        self.append = source == "batch"
+        self._part = 0
         self.model, self.tag = _check(model, "model"), tag
         self.window_s, self.flush_s = int(window_s), float(flush_s)
         if self.window_s < 1:
@@ -273,7 +277,11 @@ class WindowLogger:
         try:
             if w.profile is not None:
                 self._put(w.key, f"profile-{self.worker}.json", json.dumps(w.profile.to_dict(), allow_nan=True).encode())
-            if w.preds:
+            if w.preds and self.append:
+                self._part += 1
+                self._put(w.key, f"preds-{self.worker}.{self._part:05d}.parquet", _parquet(pd.concat(w.preds, ignore_index=True)))
+                w.preds = []
+            elif w.preds:
                 w.preds = [pd.concat(w.preds, ignore_index=True)]
                 self._put(w.key, f"preds-{self.worker}.parquet", _parquet(w.preds[0]))
             self._put(w.key, f"stats-{self.worker}.json", json.dumps(stats).encode())

@@ -288,7 +288,8 @@ def _of_source(st, model, key, names, source, warnings) -> list[str]:
         if n.startswith("stats-") and (d := _get_json(st, model, key, n, [])) is not None \
                 and d.get("source", "serve") == source:
             keep.add(n[len("stats-"):-len(".json")])
-    return [n for n in names if n.partition("-")[2].rpartition(".")[0] in keep]
+    # profile-<w>.json, stats-<w>.json, preds-<w>.parquet and a batch job's parts preds-<w>.<n>.parquet
+    return [n for n in names if any(n.startswith(f"{kind}-{w}.") for w in keep for kind in ("stats", "profile", "preds"))]
 
 
 def _minute_cells(st, model, keys, times, listing, warnings, source=None) -> tuple[dict, pd.DataFrame]:

@@ -126,3 +126,23 @@ def test_windows_say_whether_served_or_batch_traffic_wrote_them(backend, tmp_pat
     assert got["source"].tolist() == ["serve", "batch", "serve"] and got["rows"].tolist() == [2, 2, 2]
     with pytest.raises(logstore.StoreError, match="source"):
         WindowLogger(url, model, f"{model}:v1", source="nightly/../x")
+
+
+def test_batch_predictions_are_appended_as_parts_never_rewritten(tmp_path):
+    "A batch logger writes each flush's predictions as a new part and lets them go: no window file grows per flush."
+    root = str(tmp_path / "mon")
+    lg = WindowLogger(root, "m", "m:v1", window_s=60, worker="job", classes=[0, 1], source="batch", max_windows=1)
+    rows = 0
+    for i in range(5):
+        n = 100 + i
+        X = pd.DataFrame({"x": np.arange(n, dtype=float)})
+        lg.add(X, np.ones(n, int), np.c_[np.zeros(n), np.ones(n)], [f"batch-chunk-{i}"], [n], [1.0], t=T0 + 1 + 20 * i)
+        lg.flush()
+        rows += n
+        assert all(not w.preds for w in lg._windows.values())  # written, let go
+    st = logstore.open_store(root)
+    parts = [n for k in st.windows("m") for n in st.names("m", k) if n.startswith("preds-")]
+    assert len(parts) == 5 and len(set(parts)) == 5
+    p = logstore.predictions("m", root)
+    assert len(p) == rows and sorted(p["request_id"].unique()) == [f"batch-chunk-{i}" for i in range(5)]
+    assert logstore.stats("m", root)["rows"].sum() == rows

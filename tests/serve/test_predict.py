@@ -1,5 +1,6 @@
 """Batch scoring (`mb.predict`): exact predictions, rejects as the service rejects, a Parquet dataset that a killed job
 resumes row for row, and chunks logged to a real monitor store."""
+import io
 import json
 import os
 import signal
@@ -233,5 +234,9 @@ def test_batch_windows_are_marked_batch_beside_served_ones(packaged, tmp_path):
     name = tag.split(":")[0]
     assert set(logstore.stats(name, store)["source"]) == {"batch"}
     w = mb.monitor.windows(name, freq="1min", store=store, source="batch")
-    assert w["rows"].sum() == 4000 and set(w["source"]) == {"batch"}
+    assert w["rows"].sum() == w["predictions"].sum() == 4000 and set(w["source"]) == {"batch"}
+    st = logstore.open_store(store)
+    parts = [pd.read_parquet(io.BytesIO(st.get(name, k, n))) for k in st.windows(name) for n in st.names(name, k)
+             if n.startswith("preds-")]
+    assert sum(map(len, parts)) == 4000  # appended as parts, each row once (a window's file is never rewritten)
     assert len(mb.monitor.windows(name, freq="1min", store=store, source="serve")) == 0
