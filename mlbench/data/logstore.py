@@ -66,7 +66,8 @@ class WindowLogger:
         self.store = open_store(store)
         self.source = _check(source, "source")  # what wrote the windows: "serve" (a service), "batch" (mb.predict)
         # a batch job puts millions of rows in a window: its predictions go out as one new part per flush
-        # (preds-<worker>.<n>.parquet) and are let go, instead of the window's file being rewritten whole each time
+        # (preds-<worker>.<n>.parquet) and are let go, instead of the window's file being rewritten whole each time;
+        # its profiles are computed in this thread only (no fork, no pool: the job's scoring has the cores)
         self.append = source == "batch"
         self._part = 0
         self.model, self.tag = _check(model, "model"), tag
@@ -252,11 +253,11 @@ class WindowLogger:
         counts = np.asarray([c for it in items for c in it[5]], dtype=np.int64)
         ids = np.asarray([rid for it in items for rid in it[4]], dtype=object)
         starts = np.cumsum(counts) - counts
-        times = np.repeat(np.asarray([it[0] for it in items]), [len(it[1]) for it in items])
+        times = pd.to_datetime(np.asarray([it[0] for it in items]), unit="s", utc=True).repeat([len(it[1]) for it in items])
         preds = pd.DataFrame({"request_id": np.repeat(ids, counts),
                               "row": np.arange(int(counts.sum())) - np.repeat(starts, counts),
-                              "time": pd.to_datetime(times, unit="s", utc=True), "tag": self.tag, **outs})
-        p = profile(X.assign(**outs))
+                              "time": times, "tag": self.tag, **outs})
+        p = profile(X.assign(**outs), n_jobs=1 if self.append else None)
         w.profile = p if w.profile is None else w.profile.merge(p)
         w.preds.append(preds)
         w.requests += len(ids)
