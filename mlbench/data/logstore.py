@@ -11,140 +11,20 @@ import io
 import json
 import logging
 import os
-import re
 import threading
 import time
 import uuid
 from base64 import b64decode, b64encode
-from datetime import datetime, timezone
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..errors import MlbenchError
+from .logbackend import DEFAULT_ROOT, DirStore, SqlStore, StoreError, _check, open_store, window_key, window_time  # noqa: F401
 from .profile import Profile, profile
-from .spill import Spill, atomic_write, redact_url
+from .spill import Spill
 
 # %% auto #0
-__all__ = ['DEFAULT_ROOT', 'MAX_WINDOWS', 'StoreError', 'window_key', 'window_time', 'DirStore', 'SqlStore', 'open_store',
-           'WindowLogger', 'profiles', 'stats', 'predictions', 'feedback', 'labeled']
-
-# %% ../../nbs/18_data.logstore.ipynb #6cdb5c8f
-class StoreError(MlbenchError):
-    "The monitor store cannot be opened, read or written."
-
-
-DEFAULT_ROOT = ".mlbench/monitor"
-_SAFE = re.compile(r"^[A-Za-z0-9_.:=-]{1,200}$")
-
-
-def window_key(t: float, window_s: int) -> str:
-    "The key of the window holding time `t` (seconds since the epoch): its UTC start, e.g. 20261123T2310Z00."
-    start = int(t // window_s * window_s)
-    return datetime.fromtimestamp(start, timezone.utc).strftime("%Y%m%dT%H%M%S")
-
-
-def window_time(key: str) -> pd.Timestamp:
-    "The UTC start of window `key`."
-    return pd.Timestamp(datetime.strptime(key, "%Y%m%dT%H%M%S").replace(tzinfo=timezone.utc))
-
-
-def _check(part: str, what: str) -> str:
-    if not isinstance(part, str) or not _SAFE.match(part) or part in (".", ".."):
-        raise StoreError(f"{what}: {part!r} is not a valid store name (letters, digits, _ . : = -)")
-    return part
-
-
-# %% ../../nbs/18_data.logstore.ipynb #727e122b
-class DirStore:
-    "Monitor store in a directory: root/model/window/name; writes are atomic renames, the directory fsynced after."
-
-    def __init__(self, root):
-        self.root = Path(root)
-        self.where = str(self.root)
-
-    def put(self, model: str, window: str, name: str, data: bytes) -> None:
-        atomic_write(self.root / _check(model, "model") / _check(window, "window") / _check(name, "name"), data)
-
-    def get(self, model: str, window: str, name: str) -> bytes:
-        return (self.root / _check(model, "model") / _check(window, "window") / _check(name, "name")).read_bytes()
-
-    def models(self) -> list[str]:
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir()) if self.root.exists() else []
-
-    def windows(self, model: str) -> list[str]:
-        d = self.root / _check(model, "model")
-        return sorted(p.name for p in d.iterdir() if p.is_dir()) if d.exists() else []
-
-    def names(self, model: str, window: str) -> list[str]:
-        d = self.root / _check(model, "model") / _check(window, "window")
-        return sorted(p.name for p in d.iterdir() if p.is_file() and not p.name.startswith(".")) if d.exists() else []
-
-
-class SqlStore:
-    "Monitor store in one SQL table (any SQLAlchemy URL); each put replaces its row in one transaction."
-
-    def __init__(self, url: str):
-        import sqlalchemy as sa
-
-        self.where = redact_url(url)
-        try:
-            self.engine = sa.create_engine(url)
-            meta = sa.MetaData()
-            self.t = sa.Table("mlbench_monitor", meta, sa.Column("model", sa.String(200), primary_key=True),
-                              sa.Column("window", sa.String(200), primary_key=True),
-                              sa.Column("name", sa.String(200), primary_key=True),
-                              sa.Column("data", sa.LargeBinary, nullable=False))
-            meta.create_all(self.engine)
-        except Exception as e:
-            why = str(e).replace(url, self.where)  # a URL it cannot parse is echoed: never its password
-            raise StoreError(f"monitor store {self.where}: cannot open ({type(e).__name__}: {why})") from None
-
-    def put(self, model, window, name, data):
-        t = self.t
-        key = (_check(model, "model"), _check(window, "window"), _check(name, "name"))
-        with self.engine.begin() as c:
-            c.execute(t.delete().where((t.c.model == key[0]) & (t.c.window == key[1]) & (t.c.name == key[2])))
-            c.execute(t.insert().values(model=key[0], window=key[1], name=key[2], data=data))
-
-    def get(self, model, window, name):
-        t = self.t
-        with self.engine.connect() as c:
-            row = c.execute(t.select().with_only_columns(t.c.data).where(
-                (t.c.model == model) & (t.c.window == window) & (t.c.name == name))).fetchone()
-        if row is None:
-            raise FileNotFoundError(f"{model}/{window}/{name}")
-        return bytes(row[0])
-
-    def _distinct(self, col, where=None):
-        import sqlalchemy as sa
-
-        q = sa.select(col).distinct()
-        if where is not None:
-            q = q.where(where)
-        with self.engine.connect() as c:
-            return sorted(r[0] for r in c.execute(q))
-
-    def models(self):
-        return self._distinct(self.t.c.model)
-
-    def windows(self, model):
-        return self._distinct(self.t.c.window, self.t.c.model == model)
-
-    def names(self, model, window):
-        return self._distinct(self.t.c.name, (self.t.c.model == model) & (self.t.c.window == window))
-
-
-def open_store(where=None):
-    "A monitor store: a directory path (default `$MLBENCH_MONITOR` or .mlbench/monitor) or a SQLAlchemy URL."
-    if isinstance(where, (DirStore, SqlStore)):
-        return where
-    where = where or os.environ.get("MLBENCH_MONITOR") or DEFAULT_ROOT
-    where = str(where)
-    if "://" in where:
-        return SqlStore(where)
-    return DirStore(where)
+__all__ = ['MAX_WINDOWS', 'WindowLogger', 'profiles', 'stats', 'predictions', 'feedback', 'labeled']
 
 # %% ../../nbs/18_data.logstore.ipynb #c8a9601d
 def _kll(values=None):
@@ -181,8 +61,15 @@ class WindowLogger:
     "Aggregates a served model's traffic into per-window Profiles and stats, flushed off the request path."
 
     def __init__(self, store, model: str, tag: str, window_s: int = 60, flush_s: float = 2.0,
-                 worker: str | None = None, classes=None, spill=None, max_windows: int = MAX_WINDOWS):
+                 worker: str | None = None, classes=None, spill=None, max_windows: int = MAX_WINDOWS,
+                 source: str = "serve"):
         self.store = open_store(store)
+        self.source = _check(source, "source")  # what wrote the windows: "serve" (a service), "batch" (mb.predict)
+        # a batch job puts millions of rows in a window: its predictions go out as one new part per flush
+        # (preds-<worker>.<n>.parquet) and are let go, instead of the window's file being rewritten whole each time;
+        # its profiles are computed in this thread only (no fork, no pool: the job's scoring has the cores)
+        self.append = source == "batch"
+        self._part = 0
         self.model, self.tag = _check(model, "model"), tag
         self.window_s, self.flush_s = int(window_s), float(flush_s)
         if self.window_s < 1:
@@ -366,11 +253,11 @@ class WindowLogger:
         counts = np.asarray([c for it in items for c in it[5]], dtype=np.int64)
         ids = np.asarray([rid for it in items for rid in it[4]], dtype=object)
         starts = np.cumsum(counts) - counts
-        times = np.repeat(np.asarray([it[0] for it in items]), [len(it[1]) for it in items])
+        times = pd.to_datetime(np.asarray([it[0] for it in items]), unit="s", utc=True).repeat([len(it[1]) for it in items])
         preds = pd.DataFrame({"request_id": np.repeat(ids, counts),
                               "row": np.arange(int(counts.sum())) - np.repeat(starts, counts),
-                              "time": pd.to_datetime(times, unit="s", utc=True), "tag": self.tag, **outs})
-        p = profile(X.assign(**outs))
+                              "time": times, "tag": self.tag, **outs})
+        p = profile(X.assign(**outs), n_jobs=1 if self.append else None)
         w.profile = p if w.profile is None else w.profile.merge(p)
         w.preds.append(preds)
         w.requests += len(ids)
@@ -383,14 +270,19 @@ class WindowLogger:
     def _write(self, w: _Window) -> None:
         lat = w.latency
         q = {f"p{int(x * 100)}": (float(lat.get_quantile(x)) if not lat.is_empty() else None) for x in (0.5, 0.9, 0.99)}
-        stats = {"model": self.model, "tag": self.tag, "worker": self.worker, "window": w.key, "window_s": self.window_s,
+        stats = {"model": self.model, "tag": self.tag, "worker": self.worker, "source": self.source,
+                 "window": w.key, "window_s": self.window_s,
                  "requests": w.requests, "rows": w.rows, "flagged": w.flagged, "status": w.status,
                  "latency_ms": {**q, "max": float(lat.get_max_value()) if not lat.is_empty() else None},
                  "latency_sketch": b64encode(lat.serialize()).decode()}
         try:
             if w.profile is not None:
                 self._put(w.key, f"profile-{self.worker}.json", json.dumps(w.profile.to_dict(), allow_nan=True).encode())
-            if w.preds:
+            if w.preds and self.append:
+                self._part += 1
+                self._put(w.key, f"preds-{self.worker}.{self._part:05d}.parquet", _parquet(pd.concat(w.preds, ignore_index=True)))
+                w.preds = []
+            elif w.preds:
                 w.preds = [pd.concat(w.preds, ignore_index=True)]
                 self._put(w.key, f"preds-{self.worker}.parquet", _parquet(w.preds[0]))
             self._put(w.key, f"stats-{self.worker}.json", json.dumps(stats).encode())
@@ -447,7 +339,8 @@ def profiles(model: str, store=None, start=None, end=None) -> dict:
 
 
 def stats(model: str, store=None, start=None, end=None) -> pd.DataFrame:
-    "One row per window: requests, rows, flagged, answers by status, latency p50/p90/p99 (ms), workers, tags."
+    """One row per window: requests, rows, flagged, answers by status, latency p50/p90/p99 (ms), workers, tags, and
+    source: who wrote it, "serve" or "batch" ("batch+serve" when both; files from before the marker are "serve")."""
     from datasketches import kll_doubles_sketch
 
     store = open_store(store)
@@ -465,11 +358,12 @@ def stats(model: str, store=None, start=None, end=None) -> pd.DataFrame:
         row = {"window": window_time(k), "requests": sum(s["requests"] for s in parts),
                "rows": sum(s["rows"] for s in parts), "flagged": sum(s["flagged"] for s in parts),
                "errors": sum(n for code, n in status.items() if not code.startswith("2")),
-               "status": status, "workers": len(parts), "tags": sorted({s["tag"] for s in parts})}
+               "status": status, "workers": len(parts), "tags": sorted({s["tag"] for s in parts}),
+               "source": "+".join(sorted({s.get("source", "serve") for s in parts}))}
         for x in (0.5, 0.9, 0.99):
             row[f"latency_p{int(x * 100)}_ms"] = float(sk.get_quantile(x)) if not sk.is_empty() else np.nan
         rows.append(row)
-    cols = ["window", "requests", "rows", "flagged", "errors", "status", "workers", "tags",
+    cols = ["window", "requests", "rows", "flagged", "errors", "status", "workers", "tags", "source",
             "latency_p50_ms", "latency_p90_ms", "latency_p99_ms"]
     return pd.DataFrame(rows, columns=cols)
 

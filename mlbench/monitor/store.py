@@ -167,7 +167,7 @@ def _cell(parts: list[dict]) -> dict:
     from datasketches import kll_doubles_sketch
 
     sk = _kll()
-    c = {"requests": 0, "rows": 0, "flagged": 0, "status": {}, "tags": {}}
+    c = {"requests": 0, "rows": 0, "flagged": 0, "status": {}, "tags": {}, "sources": {}}
     for s in parts:
         for k in ("requests", "rows", "flagged"):
             c[k] += int(s.get(k, 0))
@@ -176,6 +176,9 @@ def _cell(parts: list[dict]) -> dict:
         tags = s.get("tags") or ({s["tag"]: int(s.get("requests", 0))} if s.get("tag") else {})
         for t, n in tags.items():
             c["tags"][t] = c["tags"].get(t, 0) + n
+        # requests by what wrote them: "serve" or "batch"; files (and rollups) from before the marker are "serve"
+        for src, n in (s.get("sources") or {s.get("source", "serve"): int(s.get("requests", 0))}).items():
+            c["sources"][src] = c["sources"].get(src, 0) + int(n)
         raw = s.get("latency_sketch")
         if raw:
             sk.merge(kll_doubles_sketch.deserialize(b64decode(raw)))
@@ -278,26 +281,39 @@ def _day_cells(st, model, day: str, hours: dict, listing, warnings, now) -> tupl
     return cells, _concat(preds)
 
 
-def _minute_cells(st, model, keys, times, listing, warnings) -> tuple[dict, pd.DataFrame]:
+def _of_source(st, model, key, names, source, warnings) -> list[str]:
+    "The files of the workers whose stats say `source` wrote them (no marker: served)."
+    keep = set()
+    for n in names:
+        if n.startswith("stats-") and (d := _get_json(st, model, key, n, [])) is not None \
+                and d.get("source", "serve") == source:
+            keep.add(n[len("stats-"):-len(".json")])
+    # profile-<w>.json, stats-<w>.json, preds-<w>.parquet and a batch job's parts preds-<w>.<n>.parquet
+    return [n for n in names if any(n.startswith(f"{kind}-{w}.") for w in keep for kind in ("stats", "profile", "preds"))]
+
+
+def _minute_cells(st, model, keys, times, listing, warnings, source=None) -> tuple[dict, pd.DataFrame]:
     cells, preds = {}, []
     for k in keys:
-        c = _stats_cell(st, model, k, listing[k], warnings)
+        names = listing[k] if source is None else _of_source(st, model, k, listing[k], source, warnings)
+        c = _stats_cell(st, model, k, names, warnings)
         if c is not None:
             cells[times[k]] = c
-        preds += _preds(st, model, k, listing[k], warnings)
+        preds += _preds(st, model, k, names, warnings)
     return cells, _concat(preds)
 
 
-def _load(st, model, start, end, td, warnings) -> tuple[dict, pd.DataFrame]:
-    "Cells ({start: cell}) at the finest grain `td` allows, and the logged predictions, for `model`."
+def _load(st, model, start, end, td, warnings, source=None) -> tuple[dict, pd.DataFrame]:
+    """Cells ({start: cell}) at the finest grain `td` allows, and the logged predictions, for `model`; with
+    `source`, only what that source wrote (read from the minutes: the day rollups merge every source)."""
     listing = _listing(st, model)
     times = _times(listing, warnings, model)
     if start is not None:
         times = times[times >= start.floor(td)]
     if end is not None:
         times = times[times < end]
-    if td % HOUR != pd.Timedelta(0):  # finer than hours: read the minutes
-        return _minute_cells(st, model, list(times.index), times, listing, warnings)
+    if td % HOUR != pd.Timedelta(0) or source is not None:  # finer than hours, or one source: read the minutes
+        return _minute_cells(st, model, list(times.index), times, listing, warnings, source)
     now = time.time()
     hours = times.dt.floor("1h")
     cells, preds = {}, []

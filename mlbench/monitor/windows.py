@@ -13,16 +13,17 @@ from base64 import b64decode
 import pandas as pd
 
 from ..data.logstore import _kll
-from .store import _bound, _cell, _freq, _load, _open, models
+from .store import MonitorError, _bound, _cell, _freq, _load, _open, models
 from .estimate import _labels, _pred_rows
 
 # %% auto #0
-__all__ = ['COLUMNS', 'windows']
+__all__ = ['SOURCES', 'COLUMNS', 'windows']
 
 # %% ../../nbs/72_monitor.windows.ipynb #4e4615d7
+SOURCES = ("serve", "batch")  # what writes windows: a service (mb.serve) and batch scoring (mb.predict)
 COLUMNS = ["model", "window", "window_end", "requests", "rows", "ok", "errors", "errors_4xx", "errors_5xx",
            "validation_failures", "flagged_rows", "error_share", "validation_failure_share", "flagged_share",
-           "latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_max_ms", "status", "tags",
+           "latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_max_ms", "status", "tags", "source",
            "predictions", "prediction_mean", "prediction_std", "prediction_p50", "prediction_shares",
            "proba_mean", "estimated_accuracy", "estimated_roc_auc", "labels", "label_coverage",
            "accuracy", "roc_auc", "mae", "rmse"]
@@ -54,7 +55,8 @@ def _stats_rows(model, cells: dict, td) -> pd.DataFrame:
                      "validation_failure_share": st.get("422", 0) / req if req else math.nan,
                      "flagged_share": c["flagged"] / c["rows"] if c["rows"] else math.nan, **q,
                      "latency_max_ms": float(sk.get_max_value()) if not sk.is_empty() else math.nan,
-                     "status": dict(sorted(st.items())), "tags": dict(sorted(c["tags"].items()))})
+                     "status": dict(sorted(st.items())), "tags": dict(sorted(c["tags"].items())),
+                     "source": "+".join(sorted(c.get("sources") or {"serve": 0}))})
     return pd.DataFrame(rows)
 
 
@@ -63,8 +65,11 @@ def windows(model: str | None = None,  # a model name in the store; None: every 
             end=None,  # windows starting before this time
             freq: str = "1h",  # window length: "1min", "10min", "1h", "1d", ...
             store=None,  # monitor store: directory or SQLAlchemy URL (default $MLBENCH_MONITOR or .mlbench/monitor)
+            source: str | None = None,  # "serve" or "batch": only the windows (and rows) that source wrote; None: both
             ) -> pd.DataFrame:
     "One row per (model, window): traffic, errors, latency, predictions, estimated and realized performance."
+    if source not in (None, *SOURCES):
+        raise MonitorError(f"source: {source!r} is not one of {SOURCES} (or None for every source)")
     st = _open(store)
     td = _freq(freq)
     start, end = _bound(start, "start"), _bound(end, "end")
@@ -72,7 +77,7 @@ def windows(model: str | None = None,  # a model name in the store; None: every 
     warnings: list[str] = []
     frames = []
     for m in names:
-        cells, preds = _load(st, m, start, end, td, warnings)
+        cells, preds = _load(st, m, start, end, td, warnings, source)
         if not cells and not len(preds):
             continue
         s = _stats_rows(m, cells, td)

@@ -12,6 +12,7 @@ import os
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -205,6 +206,71 @@ def _parquet_bytes(df: pd.DataFrame) -> bytes:
     df.to_parquet(buf, index=False)
     return buf.getvalue()
 
+
+class _Behind:
+    """One thread doing a job's writes while the caller scores the next chunk. At most `depth` chunks wait (memory
+    stays a few chunks); the first error is raised in the caller (at its next `put` or at `close`), never lost, and
+    nothing queued after it runs."""
+
+    def __init__(self, depth: int = 2):
+        import queue
+        import threading
+
+        self.q, self.error = queue.Queue(maxsize=depth), None
+        self.thread = threading.Thread(target=self._run, name="mlbench-predict-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while (job := self.q.get()) is not None:
+            if self.error is None:
+                try:
+                    job()
+                except BaseException as e:  # handed to the caller
+                    self.error = e
+
+    def put(self, job) -> None:
+        self._raise()
+        self.q.put(job)
+
+    def close(self, raise_error: bool = True) -> None:
+        "Wait for every queued job; then raise the first error (unless the caller is already failing)."
+        self.q.put(None)
+        self.thread.join()
+        if raise_error:
+            self._raise()
+
+    def _raise(self):
+        if self.error is not None:
+            raise self.error
+
+
+class _Feed:
+    """Chunks to the monitor's logger, flushed once `rows` rows or `seconds` have gathered: one profile, one merge and one
+    predictions part per flush (not per chunk), and at most about `rows` rows held."""
+
+    def __init__(self, logger, rows: int = 500_000, seconds: float = 2.0):
+        self.logger, self.rows, self.seconds, self.n, self.t = logger, rows, seconds, 0, time.monotonic()
+
+    def add(self, i, X, pred, pr, ms) -> None:
+        self.logger.add(X, pred, pr, [f"batch-chunk-{i}"], [len(X)], [ms])
+        self.n += len(X)
+        if self.n >= self.rows or time.monotonic() - self.t >= self.seconds:
+            self.logger.flush()
+            self.n, self.t = 0, time.monotonic()
+
+
+def _finish(out, i, o, rej, done, entry, key, feed, X, pred, pr, ms) -> None:
+    """A scored chunk's writes, behind the scoring of the next: rejects, part, then the manifest (a chunk in the manifest
+    is whole on disk), then the monitor (its predictions appended as parts, never a window rewritten)."""
+    if out is not None:
+        if len(rej):
+            _write(out / "rejects" / f"part-{i:05d}.parquet", _parquet_bytes(rej))
+        _write(out / f"part-{i:05d}.parquet", _parquet_bytes(o))
+        done[i] = entry
+        _write(out / MANIFEST, json.dumps({"key": key, "chunks": done}).encode())
+    if feed is not None and len(X):
+        feed.add(i, X, pred, pr, ms)
+
 # %% ../../nbs/57_serve.predict.ipynb #5d16053b
 def _clean_temps(out: Path) -> None:
     "Temp files a killed writer left (a part is renamed into place only when whole): removed before resuming."
@@ -316,7 +382,7 @@ def predict(tag: str,  # packaged model: name:version, name:latest or name:produ
     if _is_dask(data):
         return _predict_dask(pm, data, out, proba, keep, trust)
     classes = [*getattr(model, "classes_", [])]
-    res, done = BatchResult(pm.tag), {}
+    res, done, key = BatchResult(pm.tag), {}, None
     if out is not None:  # the job's key (a DataFrame's is its fingerprint) only matters for resuming into `out`
         key = _key(pm.tag, data, int(chunk_rows), proba, keep, query, skip_bad)
         out = Path(out)
@@ -335,10 +401,14 @@ def predict(tag: str,  # packaged model: name:version, name:latest or name:produ
         from mlbench.data.logstore import WindowLogger
 
         logger = WindowLogger(monitor, pm.name, pm.tag, worker=f"batch-{pm.tag.partition(':')[2]}-"
-                              f"{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex[:8]}", classes=classes).start()
+                              f"{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex[:8]}", classes=classes,
+                              source="batch")  # flushed by the writer thread (_Feed)
     frames, rejects, bad_files = [], [], {}
     t0, offset, i = time.perf_counter(), 0, -1
     bar = tqdm(desc=f"scoring with {pm.tag}", unit=" rows", disable=not progress)
+    behind = _Behind() if out is not None or logger is not None else None  # writes overlap the next chunk's scoring
+    feed = None if logger is None else _Feed(logger)
+    ok = False
     try:
         for file, chunk in _chunks(data, int(chunk_rows), query, bad_files, skip_bad):
             n = len(chunk)
@@ -370,22 +440,22 @@ def predict(tag: str,  # packaged model: name:version, name:latest or name:produ
             if out is None:
                 frames.append(o)
                 rejects.append(rej)
-            else:
-                if len(rej):
-                    _write(out / "rejects" / f"part-{i:05d}.parquet", _parquet_bytes(rej))
-                _write(out / f"part-{i:05d}.parquet", _parquet_bytes(o))
-                done[i] = {"rows": n, "scored": len(X), "rejected": int(bad)}
-                _write(out / MANIFEST, json.dumps({"key": key, "chunks": done}).encode())
-            if logger is not None and len(X):  # the logger's thread writes while the next chunk is scored
-                logger.add(X, pred, pr, [f"batch-chunk-{i}"], [len(X)], [ms])
+            if behind is not None:
+                behind.put(partial(_finish, out, i, o, rej, done, {"rows": n, "scored": len(X), "rejected": int(bad)},
+                                   key, feed, X, pred, pr, ms))
             res.scored += len(X)
             res.rejected += int(bad)
             offset += n
             bar.update(n)
+        ok = True
     finally:
         bar.close()
-        if logger is not None:
-            logger.stop()
+        try:
+            if behind is not None:
+                behind.close(raise_error=ok)  # an error behind is raised here; a failing loop's own error wins
+        finally:
+            if logger is not None:
+                logger.stop()
     res.seconds = time.perf_counter() - t0
     res.skipped_files = [{"file": f, "reason": why} for f, why in bad_files.items()]
     if out is None:

@@ -158,7 +158,7 @@ def empty_html(store) -> str:
 
 
 def sections(d: ModelData) -> dict:
-    "{section: HTML} of one model's page: traffic, latency, drift, predictions, performance, validation, alerts, notes."
+    "{section: HTML} of one model's page: traffic, latency, drift, predictions, performance, validation, batch, alerts, notes."
     w, out = d.windows, {}
     if "windows" in d.errors:
         out["notes"] = f"<div class='mb-error'>windows could not be read: {html.escape(d.errors['windows'])}</div>"
@@ -181,6 +181,12 @@ def sections(d: ModelData) -> dict:
     out["validation"] = ("<h3>Validation failures</h3>"
                          + (_table(bad.sort_values("window", ascending=False)) if len(bad)
                             else "<div class='mb-note'>no request failed validation</div>"))
+    batch = w.loc[w["source"].fillna("serve").str.contains("batch"), ["window", "source", "requests", "rows",
+                                                                  "predictions", "prediction_mean"]]
+    if len(batch):  # windows mb.predict jobs logged (a request is a chunk), apart from served traffic
+        out["batch"] = ("<h3 data-source='batch'>Batch scoring</h3><div class='mb-note'>windows that batch jobs "
+                        "(<code>mb.predict</code>) logged, one request per chunk; <i>batch+serve</i>: a service "
+                        "answered in the same window</div>" + _table(batch.sort_values("window", ascending=False)))
     if d.alerts is not None:
         cols = [c for c in ("fired_at", "rule", "metric", "op", "threshold", "window_start", "value", "run_id")
                 if c in d.alerts]
@@ -207,6 +213,6 @@ def page(d: ModelData, drift: bool = True) -> str:
     "One model's dashboard as HTML (plotly.js not included); `drift=False` leaves the drift heatmap out."
     s = sections(d)
     grid = "".join(s[k] for k in ("traffic", "latency", "predictions", "performance") if k in s)
-    rest = ("drift", "validation", "alerts", "notes") if drift else ("validation", "alerts", "notes")
+    rest = ("drift", "validation", "batch", "alerts", "notes") if drift else ("validation", "batch", "alerts", "notes")
     return (f"{_CSS}<div class='mb-dash' data-model='{html.escape(d.model)}'>{header(d)}<div class='mb-grid'>{grid}</div>"
             + "".join(s.get(k, "") for k in rest) + "</div>")

@@ -376,3 +376,27 @@ def test_cli_exit_codes_through_the_installed_command(tmp_path):
     r = subprocess.run([str(exe), "monitor", "check", str(tmp_path / "fire.yaml"), "--store", str(root)],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 1 and "FIRING" in r.stdout, r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("backend", ["dir", "postgres"])
+def test_windows_mark_batch_traffic_and_filter_by_source(backend, tmp_path, request):
+    "A window holding batch scoring says source 'batch'; source= keeps one kind, counts and predictions included."
+    store = str(tmp_path / "mon") if backend == "dir" else request.getfixturevalue("postgres_url")
+    model = f"by-source-{backend}"
+    _log_minutes(store, n_min=120, model=model, tag=f"{model}:v1")  # two hours served, then a batch job in the second
+    job = WindowLogger(store, model, f"{model}:v1", window_s=60, worker="job", classes=[0, 1], source="batch")
+    X = pd.DataFrame({"x": np.linspace(-1, 1, 50)})
+    for i in range(3):
+        job.add(X, np.zeros(50, int), np.c_[np.ones(50), np.zeros(50)], [f"batch-chunk-{i}"], [50], [9.0],
+                t=T0 + 3600 + 300 + i * 60)
+    job.flush()
+    both = monitor.windows(model, freq="1h", store=store)
+    assert both["source"].tolist() == ["serve", "batch+serve"]
+    served = monitor.windows(model, freq="1h", store=store, source="serve")
+    batch = monitor.windows(model, freq="1min", store=store, source="batch")
+    assert batch["source"].tolist() == ["batch"] * 3 and batch["rows"].tolist() == [50] * 3
+    assert batch["predictions"].tolist() == [50] * 3 and batch["requests"].tolist() == [1] * 3
+    assert served["source"].tolist() == ["serve", "serve"]
+    assert served["rows"].sum() + 150 == both["rows"].sum() and served["predictions"].sum() + 150 == both["predictions"].sum()
+    with pytest.raises(monitor.MonitorError, match="source"):
+        monitor.windows(model, store=store, source="Batch")

@@ -1,5 +1,6 @@
 """Batch scoring (`mb.predict`): exact predictions, rejects as the service rejects, a Parquet dataset that a killed job
 resumes row for row, and chunks logged to a real monitor store."""
+import io
 import json
 import os
 import signal
@@ -224,3 +225,18 @@ def test_a_full_disk_leaves_no_partial_part_and_the_job_resumes(packaged, tmp_pa
         assert len(pd.read_parquet(part)) == 500
     res = mb.predict(tag, X, out=out, chunk_rows=500, progress=False)
     assert res.resumed_chunks >= 1 and res.read().equals(mb.predict(tag, X, chunk_rows=500, progress=False).predictions)
+
+
+def test_batch_windows_are_marked_batch_beside_served_ones(packaged, tmp_path):
+    tag, X = packaged
+    store = tmp_path / "store"
+    mb.predict(tag, X, chunk_rows=1000, monitor=store, progress=False)
+    name = tag.split(":")[0]
+    assert set(logstore.stats(name, store)["source"]) == {"batch"}
+    w = mb.monitor.windows(name, freq="1min", store=store, source="batch")
+    assert w["rows"].sum() == w["predictions"].sum() == 4000 and set(w["source"]) == {"batch"}
+    st = logstore.open_store(store)
+    parts = [pd.read_parquet(io.BytesIO(st.get(name, k, n))) for k in st.windows(name) for n in st.names(name, k)
+             if n.startswith("preds-")]
+    assert sum(map(len, parts)) == 4000  # appended as parts, each row once (a window's file is never rewritten)
+    assert len(mb.monitor.windows(name, freq="1min", store=store, source="serve")) == 0
