@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -23,12 +23,13 @@ import pandas as pd
 
 from ..data.column import patch
 from .cache import file_fingerprint, local_modules, package_versions
-from .execute import _Kernels, execute
+from .execute import _Kernels
 from .lineage import (RECORD_ENV, Ledger, LineageError, ModelLineage, collect_records,  # noqa: F401
                              lineage, model_lineage, read_records, record)
+from .spec import (RESERVED, Pipeline, PipelineError, _code_cells, _read_nb, check_parameters,
+                                   declared_parameters)
+from .steps import StepResult, _find_hit, _registry_db, _reuse, _run_step, _why
 from ..registry.integrity import stage_state
-from .spec import (RESERVED, Pipeline, PipelineError, Step, _code_cells, _read_nb,
-                                   check_parameters, declared_parameters)
 
 try:
     import fcntl
@@ -36,25 +37,9 @@ except ImportError:  # not POSIX: runs are not locked
     fcntl = None
 
 # %% auto #0
-__all__ = ['StepResult', 'RunResult', 'run', 'RunHandle', 'start']
+__all__ = ['RunResult', 'run', 'RunHandle', 'start']
 
 # %% ../../nbs/64_pipeline.runner.ipynb #464b9f8c
-@dataclass
-class StepResult:
-    "What happened to one step of a run."
-    step: str
-    status: str  # SUCCEEDED, FAILED, TIMEOUT, KERNEL_DIED, STOPPED_EARLY, NOT_RUN
-    cache_hit: bool
-    duration_s: float
-    folder: str
-    message: str | None = None
-    cell: int | None = None  # index in the executed notebook of the cell that stopped it
-    reason: str | None = None  # why it ran: first run, forced, or the cache-key parts that changed
-    depends_on: list = field(default_factory=list)
-    notebook: str | None = None  # the executed notebook
-    artifacts: list = field(default_factory=list)  # (kind, value, fingerprint) the step recorded with `record`
-
-
 @dataclass
 class RunResult:
     "A run: its id, folder and step results; `ok` when every step succeeded."
@@ -95,22 +80,6 @@ def _merge_params(pipe: Pipeline, params: dict | None, declared: dict) -> dict:
         if stepname is None and not any(declared[n] and k in declared[n] for n in names):
             raise PipelineError(f"parameter {k!r} is declared by no step's notebook")
     return out
-
-
-def _copy_tree(src: Path, dst: Path) -> None:
-    "Copy the files of a recorded step folder into a new one (copies, never links: editing one cannot change the other)."
-    for f in src.rglob("*"):
-        if f.is_file():  # a symlink's content is copied, not the link
-            t = dst / f.relative_to(src)
-            t.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(f, t)
-
-
-def _why(old: dict | None, new: dict) -> str:
-    if old is None:
-        return "first run"
-    changed = [k for k in new if old.get(k) != new.get(k)]
-    return "changed: " + ", ".join(changed) if changed else "outputs of the cached run are gone or altered"
 
 
 def _plan(pipe: Pipeline, params, from_step):
@@ -367,111 +336,6 @@ def _event(res: StepResult) -> dict:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
-
-
-def _find_hit(led: Ledger, root: Path, key: str, outputs: list, same_run: str | None) -> tuple:
-    """((run_id, step, folder, recorded outputs) of a succeeded step with this key whose outputs are intact and whose
-    registry reads still hold, or None; why the newest one with this key was not usable, or None)."""
-    sql = "select run_id, step from steps where key = :k and status = 'SUCCEEDED'"
-    rows = led.query(sql + " and run_id = :r", k=key, r=same_run) if same_run else []
-    rows += led.query(sql + " order by started desc limit 5", k=key)
-    why = None
-    for r in rows:
-        recorded = led.query("select path, fingerprint from files where run_id = :r and step = :s and role = 'output'",
-                             r=r["run_id"], s=r["step"])
-        folder = root / r["run_id"] / r["step"]
-        if len(recorded) == len(outputs) and folder.is_dir() and all(
-                file_fingerprint(folder / f["path"]) == f["fingerprint"] for f in recorded):
-            changed = _registry_changed(folder / f"{r['step']}.records.jsonl")
-            if changed is None:
-                return (r["run_id"], r["step"], folder, {f["path"]: f["fingerprint"] for f in recorded}), None
-            why = why or changed
-    return None, why
-
-
-def _registry_db() -> Path:
-    "The model registry's file, where BentoML's rule puts its home ($BENTOML_HOME, else ~/bentoml), without BentoML."
-    return Path(os.path.expandvars(os.environ.get("BENTOML_HOME") or Path.home() / "bentoml")) / "mlbench-registry.db"
-
-
-def _state(s: str) -> str:
-    return s if s in ("none", "") else f"{s.split()[0]} (content sha256 {s.split()[-1][:12]})"
-
-
-def _registry_changed(records: Path) -> str | None:
-    "Why a cached step's reads of the model registry no longer hold (e.g. another production model), or None."
-    if not records.is_file():
-        return None
-    for ln in records.read_text().splitlines():
-        try:
-            e = json.loads(ln)
-        except ValueError:
-            continue
-        if e.get("kind") != "registry":
-            continue
-        name, _, stage = e["value"].rpartition(":")
-        now = stage_state(e["db"], name, stage)
-        if now not in e.get("valid", [e.get("fingerprint")]):
-            return (f"changed: registry: {e['value']} is now {_state(now)}; the cached run read "
-                    f"{_state(e.get('fingerprint') or 'none')}")
-    return None
-
-
-def _reuse(s: Step, hit, run_dir: Path):
-    "Copy a recorded step folder into this run and check the copies' hashes; None when they differ from the record."
-    src_run, _, folder, recorded = hit
-    final = run_dir / s.name
-    if folder.resolve() != final.resolve():  # (resuming the run that made it: nothing to copy)
-        stage = run_dir / f".{s.name}.partial-{uuid.uuid4().hex[:6]}"
-        _copy_tree(folder, stage)
-        if any(file_fingerprint(stage / p) != fp for p, fp in recorded.items()):  # changed while being copied
-            shutil.rmtree(stage, ignore_errors=True)
-            return None
-        _retire(final)
-        os.replace(stage, final)
-    files = [("output", o, file_fingerprint(final / o)) for o in s.outputs]
-    return StepResult(s.name, "SUCCEEDED", True, 0.0, str(final), reason=f"cached from run {src_run}"), files
-
-
-def _retire(final: Path) -> None:
-    "Move an earlier attempt's folder aside (kept, numbered)."
-    if final.exists():
-        n = 1
-        while final.with_name(f"{final.name}.attempt-{n}").exists():
-            n += 1
-        os.replace(final, final.with_name(f"{final.name}.attempt-{n}"))
-
-
-def _run_step(s: Step, nb_path: Path, given: dict, declared: dict | None, run_dir: Path, kernels: _Kernels,
-              timeout: float, max_lines: int, more: int = 1):
-    "Execute one step in a staging folder, then rename it into place."
-    stage = run_dir / f".{s.name}.partial-{uuid.uuid4().hex[:6]}"
-    stage.mkdir()
-    params = dict(given)
-    if declared and "output_dir" in declared:
-        params["output_dir"] = str(stage.resolve())
-    if declared and "upstream" in declared:
-        params["upstream"] = {d: str((run_dir / d).resolve()) for d in s.depends_on}
-    t0 = time.perf_counter()
-    km, kernel_log, records = kernels.take(more)
-    try:
-        status, message, cell = execute(nb_path, stage / f"{s.name}.ipynb", params, km=km, timeout=timeout,
-                                        max_lines=max_lines, log=stage / f"{s.name}.log")
-        if status == "KERNEL_DIED":
-            proc = getattr(km.provisioner, "process", None)
-            message += f" (exit code {proc.poll() if proc is not None else 'unknown'})"
-    finally:
-        kernels.stop(km)
-        os.replace(kernel_log, stage / f"{s.name}.kernel.log")
-        collect_records(records, stage, stage / f"{s.name}.records.jsonl", file_fingerprint)
-    missing = [o for o in s.outputs if not (stage / o).exists()]
-    if status == "SUCCEEDED" and missing:
-        status, message = "FAILED", f"declared outputs not written: {', '.join(missing)}"
-    files = [("output", o, file_fingerprint(stage / o)) for o in s.outputs if (stage / o).exists()]
-    final = run_dir / s.name
-    _retire(final)
-    os.replace(stage, final)
-    return StepResult(s.name, status, False, round(time.perf_counter() - t0, 3), str(final), message, cell), files
 
 # %% ../../nbs/64_pipeline.runner.ipynb #f76c7eca
 @patch
