@@ -28,6 +28,11 @@ def run_cmd(
     root: str = typer.Option("runs", "--root", help="run folders and ledger (relative to the pipeline's folder)"),
     ledger: Optional[str] = typer.Option(None, "--ledger", help="SQLAlchemy URL or SQLite path of the lineage ledger"),
     trigger: Optional[str] = typer.Option(None, "--trigger", help="what started this run (kept in the ledger)"),
+    max_parallel: Optional[int] = typer.Option(None, "--max-parallel", "-j",
+                                               help="steps running at once (default: the core count; Dask: its threads)"),
+    executor: str = typer.Option("local", "--executor", help="local (this machine) or dask (the workers of --scheduler)"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786; "
+                                            "--root must then be a path or file:// URL the workers read too"),
 ):
     "Run a pipeline of step notebooks; exit 1 naming the step that failed."
     require("pipeline", "papermill", "nbclient", "jupyter_client", "ipykernel", feature="mlbench run")
@@ -43,7 +48,8 @@ def run_cmd(
             raise PipelineError(f"-p {p!r}: expected key=value")
         params[key] = yaml.safe_load(value)
     res = run(pipeline, params=params, force=force, resume=resume, from_step=from_step, root=root, ledger=ledger,
-              trigger=trigger)
+              trigger=trigger, max_parallel=max_parallel, executor=executor, scheduler=scheduler,
+              on_event=lambda e: e["event"] == "run_start" and typer.echo(f"run {e['run_id']} ({e['executor']})"))
     for s in res.steps:
         typer.echo(f"{s.step:<20} {s.status:<13} {'cached' if s.cache_hit else f'{s.duration_s:.2f} s':>9}"
                    + (f"  {s.message}" if s.message else ""))
