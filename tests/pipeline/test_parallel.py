@@ -157,7 +157,7 @@ def cluster():
     from distributed import LocalCluster
 
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-        c = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None)
+        c = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0")
     yield c
     c.close()
 
