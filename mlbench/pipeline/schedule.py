@@ -8,6 +8,7 @@ Docs: https://mlbench.github.io/mlbench/pipeline.schedule.html.md"""
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -75,11 +76,14 @@ class _Local:
 # %% ../../nbs/64b_pipeline.schedule.ipynb #76a48965
 def _on_worker(job: dict, cwd: str) -> dict:
     "One step on a Dask worker: a kernel started there, then the same `_run_in_stage` as a local run."
-    kernels = _Kernels(cwd, job["run_dir"], steps=1)
+    logs = Path(job["run_dir"]) / f".{job['name']}.partial-kernel-{uuid.uuid4().hex[:6]}"  # deleted with the
+    logs.mkdir()  # step's staging folder if this worker dies
+    kernels = _Kernels(cwd, logs, steps=1)
     try:
         return _run_in_stage(**job, kernels=kernels, more=0)
     finally:
         kernels.close()
+        shutil.rmtree(logs, ignore_errors=True)
 
 
 def _unseen(paths: list) -> list:

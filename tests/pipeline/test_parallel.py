@@ -95,7 +95,7 @@ def test_parallel_run_overlaps_and_keeps_the_sequential_ledger(diamond):
     assert _overlap(s2["b"], s2["c"]), s2  # at once
     assert s2["d"][0] >= max(s2["b"][1], s2["c"][1]) - 0.01 and min(s2["b"][0], s2["c"][0]) >= s2["a"][1] - 0.01
     assert s2["d"][1] - s2["a"][0] < s1["d"][1] - s1["a"][0] - PAUSE / 2  # the parallel run is shorter
-    assert not list(Path(two.folder).glob(".*partial*"))
+    assert not list(Path(two.folder).glob(".*"))  # no staging folder, kernel log or lock left
     again = run(diamond, root="two", max_parallel=2)
     assert [s.cache_hit for s in again.steps] == [True] * 4
     assert _same_but_hits(_ledger(root / "two", again.run_id)) == _same_but_hits(par)
@@ -170,7 +170,7 @@ def test_dask_run_keeps_the_local_ledger_and_its_failure_classes(diamond, cluste
     assert remote.folder.startswith(str(root / "dask"))
     assert _ledger(root / "dask", remote.run_id) == _ledger(root / "local", local.run_id)
     assert _overlap(*[_spans(root / "dask", remote.run_id)[s] for s in "bc"])  # one worker each, at once
-    assert (Path(remote.folder) / "d" / "d.txt").read_text() == "13"
+    assert (Path(remote.folder) / "d" / "d.txt").read_text() == "13" and not list(Path(remote.folder).glob(".*"))
     again = run(diamond, root=root / "dask", executor="dask", scheduler=cluster.scheduler_address)
     assert [s.cache_hit for s in again.steps] == [True] * 4
     bad = run(diamond, root="dask", executor="dask", scheduler=cluster.scheduler_address, params={"b.fail": True})
@@ -189,7 +189,7 @@ def test_a_worker_killed_mid_step_leaves_no_outputs_recorded(tmp_path, cluster):
     step = res["dies"]
     assert step.status == "KERNEL_DIED" and "Dask worker" in step.message, step
     folder = Path(res.folder)
-    assert not (folder / "dies" / "half.txt").exists() and not list(folder.glob(".*partial*"))
+    assert not (folder / "dies" / "half.txt").exists() and not list(folder.glob(".*"))  # nothing half-done kept
     assert _ledger(tmp_path / "runs", res.run_id)["dies"][0] == "KERNEL_DIED"
     assert _ledger(tmp_path / "runs", res.run_id)["dies"][3] == {}  # no output recorded
     cluster.wait_for_workers(2, timeout=60)  # the nanny restarts the killed worker
