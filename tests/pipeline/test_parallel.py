@@ -177,6 +177,10 @@ def test_dask_run_keeps_the_local_ledger_and_its_failure_classes(diamond, cluste
     assert [s.status for s in bad.steps] == ["SUCCEEDED", "FAILED", "SUCCEEDED", "NOT_RUN"]
     assert bad["b"].cell == 1 and "asked to fail" in bad["b"].message
     assert [s.cache_hit for s in bad.steps] == [True, False, True, False]
+    fixed = run(diamond, root="dask", executor="dask", scheduler=cluster.scheduler_address, resume=bad.run_id,
+                params={"b.pause": 0.5})  # b runs (a new key); d's inputs are unchanged, so it is a cache hit
+    assert fixed.ok and fixed.run_id == bad.run_id
+    assert {s.step: s.cache_hit for s in fixed.steps} == {"a": True, "b": False, "c": True, "d": True}
 
 
 def test_a_worker_killed_mid_step_leaves_no_outputs_recorded(tmp_path, cluster):
