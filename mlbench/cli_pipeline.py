@@ -25,7 +25,7 @@ def run_cmd(
     force: bool = typer.Option(False, "--force", help="re-run every step, cached or not"),
     resume: Optional[str] = typer.Option(None, "--resume", help="continue this run id from its failed step"),
     from_step: Optional[str] = typer.Option(None, "--from", help="re-run this step and everything downstream"),
-    root: str = typer.Option("runs", "--root", help="run folders and ledger (relative to the pipeline's folder)"),
+    root: str = typer.Option("runs", "--root", help="run folders and ledger (relative to the pipeline's folder), or a file:// URL"),
     ledger: Optional[str] = typer.Option(None, "--ledger", help="SQLAlchemy URL or SQLite path of the lineage ledger"),
     trigger: Optional[str] = typer.Option(None, "--trigger", help="what started this run (kept in the ledger)"),
     max_parallel: Optional[int] = typer.Option(None, "--max-parallel", "-j",
