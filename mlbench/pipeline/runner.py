@@ -28,7 +28,7 @@ from .lineage import (RECORD_ENV, Ledger, LineageError, ModelLineage, collect_re
                              lineage, model_lineage, read_records, record)
 from .spec import (RESERVED, Pipeline, PipelineError, _code_cells, _read_nb, check_parameters,
                                    declared_parameters)
-from .schedule import _check, _executor, _run_root
+from .schedule import _check, _executor, _run_root, _width
 from .steps import StepResult, _find_hit, _now, _place, _registry_db, _reuse, _why
 from ..registry.integrity import stage_state
 
@@ -132,7 +132,7 @@ def run(pipeline,  # a Pipeline, or the path of its YAML file
     try:
         if resume and not led.query("select 1 as x from runs where run_id = :r", r=resume):
             raise PipelineError(f"--resume: no run {resume!r} in {led.where}")
-        pool = _executor(executor, scheduler, max_parallel, pipe.base, root)  # an unreachable scheduler fails here
+        pool = _executor(executor, scheduler, max_parallel, pipe.base, root, _width(order))  # a bad scheduler fails here
         if resume:
             run_id = resume
         else:

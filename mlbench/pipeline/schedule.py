@@ -7,6 +7,7 @@ Docs: https://mlbench.github.io/mlbench/pipeline.schedule.html.md"""
 # %% ../../nbs/64b_pipeline.schedule.ipynb #276783f3
 from __future__ import annotations
 
+import collections
 import os
 import shutil
 import uuid
@@ -57,15 +58,16 @@ def _run_root(base: Path, root) -> Path:
 class _Local:
     "Steps in threads of this process, each in a fresh kernel."
 
-    def __init__(self, base: Path, max_parallel: int | None):
+    def __init__(self, base: Path, max_parallel: int | None, width: int = 1):
         self.base, self.max_parallel = base, max_parallel or os.cpu_count() or 1
+        self.ahead = max(2, min(self.max_parallel, width))  # kernels started ahead: no more than can run at once
         self.where, self._kernels = f"local, {self.max_parallel} at once", None
         self._pool = ThreadPoolExecutor(self.max_parallel, thread_name_prefix="mlbench-step")
 
     def submit(self, job: dict, more: int):
         "Start one step (`_run_in_stage`'s arguments); a future of its outcome. `more` steps may follow it."
         if self._kernels is None:  # started with the first step that runs: a run of cache hits starts no kernel
-            self._kernels = _Kernels(self.base, job["run_dir"], ahead=max(2, self.max_parallel), steps=more + 1)
+            self._kernels = _Kernels(self.base, job["run_dir"], ahead=self.ahead, steps=more + 1)
         return self._pool.submit(_run_in_stage, **job, kernels=self._kernels, more=more)
 
     def close(self) -> None:
@@ -117,7 +119,12 @@ class _Dask:
             if not threads:
                 raise PipelineError(f"scheduler={addr!r}: the cluster has no workers")
             root.mkdir(parents=True, exist_ok=True)
-            blind = {w: m for w, m in self.client.run(_unseen, [str(base.resolve()), str(root.resolve())]).items() if m}
+            try:
+                seen = self.client.run(_unseen, [str(base.resolve()), str(root.resolve())])
+            except Exception as e:  # noqa: BLE001 - a worker without mlbench, or one that cannot start it
+                raise PipelineError(f"scheduler={addr!r}: the workers cannot run mlbench's steps ({type(e).__name__}: "
+                                    f"{e}); they need mlbench with its pipeline extra, as on this machine") from None
+            blind = {w: m for w, m in seen.items() if m}
             if blind:
                 raise PipelineError(f"Dask workers {', '.join(sorted(blind))} do not see "
                                     f"{', '.join(sorted({p for m in blind.values() for p in m}))}: the pipeline's "
@@ -159,6 +166,14 @@ class _Dask:
             self.client.close()
 
 
-def _executor(executor: str, scheduler, max_parallel: int | None, base: Path, root: Path):
-    "The executor a run hands its steps to."
-    return _Dask(scheduler, base, root, max_parallel) if executor == "dask" else _Local(base, max_parallel)
+def _executor(executor: str, scheduler, max_parallel: int | None, base: Path, root: Path, width: int = 1):
+    "The executor a run hands its steps to; `width`: the most steps of the pipeline that can run at once."
+    return _Dask(scheduler, base, root, max_parallel) if executor == "dask" else _Local(base, max_parallel, width)
+
+
+def _width(steps: list) -> int:
+    "How many steps can run at once, at most (the widest level of the graph, each step one past its deepest input)."
+    level = {}
+    for s in steps:  # in dependency order
+        level[s.name] = 1 + max((level[d] for d in s.depends_on), default=0)
+    return max(collections.Counter(level.values()).values(), default=1)
