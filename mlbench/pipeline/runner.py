@@ -220,40 +220,44 @@ def _walk(pipe, order, nbs, merged, declared, led, root, run_id, run_dir, force,
     versions, rank = package_versions(), {s.name: i for i, s in enumerate(order)}
     results, outputs_fp, running, todo = {}, {}, {}, list(order)
     while todo or running:
-        for s in [t for t in todo if all(d in results for d in t.depends_on)]:  # ready, in the spec's order
-            if len(running) >= pool.max_parallel:
-                break
-            todo.remove(s)
-            if any(results[d].status != "SUCCEEDED" for d in s.depends_on):
-                results[s.name] = StepResult(s.name, "NOT_RUN", False, 0.0, "", "a dependency did not succeed",
-                                             depends_on=list(s.depends_on))
-                led.record_step(run_id, {"run_id": run_id, "step": s.name, "status": "NOT_RUN", "cache_hit": 0,
+        progress = True
+        while progress:  # until nothing more can start: a cache hit or NOT_RUN may make later steps ready
+            progress = False
+            for s in [t for t in todo if all(d in results for d in t.depends_on)]:  # ready, in the spec's order
+                if len(running) >= pool.max_parallel:
+                    break
+                todo.remove(s)
+                progress = True
+                if any(results[d].status != "SUCCEEDED" for d in s.depends_on):
+                    results[s.name] = StepResult(s.name, "NOT_RUN", False, 0.0, "", "a dependency did not succeed",
+                                                 depends_on=list(s.depends_on))
+                    led.record_step(run_id, {"run_id": run_id, "step": s.name, "status": "NOT_RUN", "cache_hit": 0,
+                                             "started": _now()}, [])
+                    emit({"event": "step_end", "run_id": run_id, **_event(results[s.name])})
+                    continue
+                st = _key(pipe, s, nbs[s.name], merged[s.name], outputs_fp, versions)
+                hit, stale = (None, None) if s.name in forced else _find_hit(led, root, st["key"], s.outputs,
+                                                                              run_id if resume else None)
+                reused = _reuse(s, hit, run_dir) if hit is not None else None
+                if reused is not None:
+                    _done(pipe, s, st, *reused, hit, _now(), led, run_id, results, outputs_fp, emit)
+                    continue
+                last = led.query("select parts from steps where step = :s and status = 'SUCCEEDED' and parts is not "
+                                 "null order by started desc limit 1", s=s.name)
+                st["reason"] = "forced" if s.name in forced else stale or _why(json.loads(last[0]["parts"]) if last
+                                                                                 else None, st["parts"])
+                led.record_step(run_id, {"run_id": run_id, "step": s.name, "status": "RUNNING", "cache_hit": 0,
                                          "started": _now()}, [])
-                emit({"event": "step_end", "run_id": run_id, **_event(results[s.name])})
-                continue
-            st = _key(pipe, s, nbs[s.name], merged[s.name], outputs_fp, versions)
-            hit, stale = (None, None) if s.name in forced else _find_hit(led, root, st["key"], s.outputs,
-                                                                          run_id if resume else None)
-            reused = _reuse(s, hit, run_dir) if hit is not None else None
-            if reused is not None:
-                _done(pipe, s, st, *reused, hit, _now(), led, run_id, results, outputs_fp, emit)
-                continue
-            last = led.query("select parts from steps where step = :s and status = 'SUCCEEDED' and parts is not "
-                             "null order by started desc limit 1", s=s.name)
-            st["reason"] = "forced" if s.name in forced else stale or _why(json.loads(last[0]["parts"]) if last
-                                                                             else None, st["parts"])
-            led.record_step(run_id, {"run_id": run_id, "step": s.name, "status": "RUNNING", "cache_hit": 0,
-                                     "started": _now()}, [])
-            emit({"event": "step_start", "run_id": run_id, "step": s.name, "notebook": str(st["nb_path"]),
-                  "reason": st["reason"]})
-            decl = declared[s.name] or {}
-            params = dict(merged[s.name])
-            if "upstream" in decl:
-                params["upstream"] = {d: str((run_dir / d).resolve()) for d in s.depends_on}
-            job = {"name": s.name, "outputs": list(s.outputs), "nb_path": str(st["nb_path"]), "params": params,
-                   "run_dir": str(run_dir.resolve()), "timeout": s.timeout or pipe.timeout, "max_lines": max_lines,
-                   "output_dir": "output_dir" in decl}
-            running[pool.submit(job, more=len(todo))] = (s, st)
+                emit({"event": "step_start", "run_id": run_id, "step": s.name, "notebook": str(st["nb_path"]),
+                      "reason": st["reason"]})
+                decl = declared[s.name] or {}
+                params = dict(merged[s.name])
+                if "upstream" in decl:
+                    params["upstream"] = {d: str((run_dir / d).resolve()) for d in s.depends_on}
+                job = {"name": s.name, "outputs": list(s.outputs), "nb_path": str(st["nb_path"]), "params": params,
+                       "run_dir": str(run_dir.resolve()), "timeout": s.timeout or pipe.timeout, "max_lines": max_lines,
+                       "output_dir": "output_dir" in decl}
+                running[pool.submit(job, more=len(todo))] = (s, st)
         if running:
             ended, _ = wait(running, return_when=FIRST_COMPLETED)
             for f in sorted(ended, key=lambda f: rank[running[f][0].name]):

@@ -121,6 +121,22 @@ def test_failing_branch_stops_its_dependents_only_and_events_follow_each_step(di
     assert {s.step: s.cache_hit for s in fixed.steps} == {"a": True, "b": False, "c": True, "d": False}
 
 
+def test_a_step_behind_a_cache_hit_starts_while_another_runs(tmp_path):
+    "x and y2 re-run, y1 between them is a cache hit: y2 starts at once, not after x."
+    _nb(tmp_path / "slow.ipynb", "output_dir = '.'\npause = 0.0\ntag = ''",
+        "import pathlib, time\ntime.sleep(pause)\npathlib.Path(output_dir, 'out.txt').write_text(tag)")
+    p = Pipeline.from_dict({"timeout": 120, "steps": {
+        "x": {"notebook": "slow.ipynb", "outputs": ["out.txt"], "parameters": {"pause": PAUSE}},
+        "y1": {"notebook": "slow.ipynb", "outputs": ["out.txt"]},
+        "y2": {"notebook": "slow.ipynb", "outputs": ["out.txt"], "parameters": {"pause": PAUSE}, "depends_on": ["y1"]}}},
+        base=tmp_path)
+    assert run(p, max_parallel=2).ok
+    r = run(p, max_parallel=2, params={"x.tag": "new", "y2.tag": "new"})
+    assert [(s.step, s.cache_hit) for s in r.steps] == [("x", False), ("y1", True), ("y2", False)]
+    sp = _spans(tmp_path / "runs", r.run_id)
+    assert _overlap(sp["x"], sp["y2"]), sp
+
+
 def test_bad_arguments_are_refused_naming_them(diamond):
     for kw, msg in [(dict(max_parallel=0), "max_parallel=0"), (dict(max_parallel=-1), "max_parallel=-1"),
                     (dict(executor="threads"), "executor='threads'"), (dict(executor="dask"), "needs scheduler="),
