@@ -16,6 +16,7 @@ from typing import Optional
 import pandas as pd
 import typer
 
+from .cli_pipeline import init_pipeline_cmd, run_cmd
 from .errors import MlbenchError, require
 from .pipeline.spec import init_pipeline  # noqa: F401 (`mlbench.cli.init_pipeline`, its home before)
 
@@ -23,9 +24,9 @@ app = typer.Typer(help="mlbench: profile, validate, drift-check, tune, package a
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
 # %% auto #0
-__all__ = ['app', 'monitor_app', 'predict_cmd', 'profile_cmd', 'validate_cmd', 'drift_cmd', 'tune_cmd', 'run_cmd',
-           'init_pipeline_cmd', 'lineage_cmd', 'suite_cmd', 'serve_cmd', 'verify_cmd', 'gate_cmd', 'models_cmd',
-           'monitor_check_cmd', 'dashboard_cmd', 'main']
+__all__ = ['app', 'monitor_app', 'predict_cmd', 'profile_cmd', 'validate_cmd', 'drift_cmd', 'tune_cmd', 'lineage_cmd',
+           'suite_cmd', 'serve_cmd', 'verify_cmd', 'gate_cmd', 'models_cmd', 'monitor_check_cmd', 'dashboard_cmd',
+           'main']
 
 # %% ../nbs/90_cli.ipynb #9a0b0c01
 @app.command("predict")
@@ -194,52 +195,8 @@ def tune_cmd(
         _write_json(json_out, {**s, "trials": t.to_dict("records")})
 
 
-@app.command("run")
-def run_cmd(
-    pipeline: Path = typer.Argument(..., help="pipeline YAML: steps with notebook, parameters, inputs, outputs, depends_on"),
-    param: list[str] = typer.Option([], "--param", "-p", help="key=value or step.key=value (value read as YAML)"),
-    force: bool = typer.Option(False, "--force", help="re-run every step, cached or not"),
-    resume: Optional[str] = typer.Option(None, "--resume", help="continue this run id from its failed step"),
-    from_step: Optional[str] = typer.Option(None, "--from", help="re-run this step and everything downstream"),
-    root: str = typer.Option("runs", "--root", help="run folders and ledger (relative to the pipeline's folder)"),
-    ledger: Optional[str] = typer.Option(None, "--ledger", help="SQLAlchemy URL or SQLite path of the lineage ledger"),
-    trigger: Optional[str] = typer.Option(None, "--trigger", help="what started this run (kept in the ledger)"),
-):
-    "Run a pipeline of step notebooks; exit 1 naming the step that failed."
-    require("pipeline", "papermill", "nbclient", "jupyter_client", "ipykernel", feature="mlbench run")
-    import yaml
-
-    from mlbench.pipeline.runner import run
-    from mlbench.pipeline.spec import PipelineError
-
-    params = {}
-    for p in param:
-        key, eq, value = p.partition("=")
-        if not eq or not key:
-            raise PipelineError(f"-p {p!r}: expected key=value")
-        params[key] = yaml.safe_load(value)
-    res = run(pipeline, params=params, force=force, resume=resume, from_step=from_step, root=root, ledger=ledger,
-              trigger=trigger)
-    for s in res.steps:
-        typer.echo(f"{s.step:<20} {s.status:<13} {'cached' if s.cache_hit else f'{s.duration_s:.2f} s':>9}"
-                   + (f"  {s.message}" if s.message else ""))
-    typer.echo(f"run {res.run_id}: {res.folder}")
-    if not res.ok:
-        typer.echo(f"mlbench: step {res.failed_step!r} failed; `mlbench run {pipeline} --resume {res.run_id}` "
-                   "continues from it", err=True)
-    raise typer.Exit(0 if res.ok else 1)
-
-
-@app.command("init-pipeline")
-def init_pipeline_cmd(
-    name: str = typer.Argument(..., help="template: flights (the reference pipeline on nycflights13)"),
-    dest: Path = typer.Argument(..., help="folder to copy the step notebooks and pipeline.yaml into"),
-    force: bool = typer.Option(False, "--force", help="overwrite edited files of the same name"),
-):
-    "Copy a reference pipeline into DEST, ready for `mlbench run DEST/pipeline.yaml`."
-    path = init_pipeline(name, dest, force)
-    typer.echo(f"{path.parent}: {', '.join(sorted(p.name for p in path.parent.iterdir() if p.is_file()))}")
-    typer.echo(f"run it: mlbench run {path}  (quick: -p rows=5000 -p n_trials=3; promote: -p promote=true)")
+app.command("run")(run_cmd)  # the pipeline verbs live in mlbench.cli_pipeline
+app.command("init-pipeline")(init_pipeline_cmd)
 
 
 @app.command("lineage")

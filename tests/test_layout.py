@@ -47,8 +47,9 @@ def test_each_notebook_exports_the_module_its_name_says():
 
 def test_every_stage_is_a_package_and_nothing_else_sits_at_the_top():
     top = {p.stem for p in PKG.glob("*.py")} | {p.name for p in PKG.iterdir() if p.is_dir() and p.name != "__pycache__"}
-    assert top - set(STAGES) == {"__init__", "_modidx", "errors", "cli", "serving", "templates", "labextension"} - (
-        {"labextension"} - top), sorted(top)
+    faces = {p for p in top if p.startswith("cli_")}  # verbs of the command line kept apart from mlbench.cli
+    assert top - set(STAGES) - faces == {"__init__", "_modidx", "errors", "cli", "serving", "templates",
+                                         "labextension"} - ({"labextension"} - top), sorted(top)
 
 
 def _readme_names():

@@ -172,7 +172,7 @@ class _Kernels:
 
     def __init__(self, cwd, logs, kernel_name: str = "python3", ahead: int = 2, steps: int = 1):
         self.cwd, self.logs, self.kernel_name, self.ahead = str(cwd), Path(logs), kernel_name, ahead
-        self._pending = collections.deque()
+        self._pending, self._busy, self._lock = collections.deque(), set(), threading.Lock()
         for _ in range(max(1, min(ahead, steps))):
             self._prestart()
 
@@ -206,20 +206,28 @@ class _Kernels:
 
     def take(self, more: int = 1) -> tuple:
         "(kernel manager, its stderr file, its record file) of a ready kernel; `more` steps may follow this one."
-        t, box = self._pending.popleft()
-        t.join()
-        while len(self._pending) < min(self.ahead, int(more)):
-            self._prestart()
-        if "error" in box:
-            raise PipelineError(f"the kernel {self.kernel_name!r} did not start: {box['error']}")
+        with self._lock:  # steps running at once take kernels from several threads
+            t, box = self._pending.popleft()
+            t.join()
+            while len(self._pending) < min(self.ahead, int(more)):
+                self._prestart()
+            if "error" in box:
+                raise PipelineError(f"the kernel {self.kernel_name!r} did not start: {box['error']}")
+            self._busy.add(box["km"])
         return box["km"], box["stderr"], box["record"]
 
-    @staticmethod
-    def stop(km):
+    def stop(self, km):
         "Shut a used kernel down without waiting for it."
+        with self._lock:
+            self._busy.discard(km)
         threading.Thread(target=lambda: km.shutdown_kernel(now=True), daemon=True).start()
 
     def close(self):
+        "Shut down the kernels not taken, and any still running a step (the run was interrupted)."
+        with self._lock:
+            busy, self._busy = list(self._busy), set()
+        for km in busy:
+            km.shutdown_kernel(now=True)
         while self._pending:
             t, box = self._pending.popleft()
             t.join()

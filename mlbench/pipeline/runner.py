@@ -15,7 +15,8 @@ import threading
 import time
 import uuid
 import warnings
-from dataclasses import asdict, dataclass, field
+from concurrent.futures import FIRST_COMPLETED, wait
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -23,12 +24,13 @@ import pandas as pd
 
 from ..data.column import patch
 from .cache import file_fingerprint, local_modules, package_versions
-from .execute import _Kernels, execute
 from .lineage import (RECORD_ENV, Ledger, LineageError, ModelLineage, collect_records,  # noqa: F401
                              lineage, model_lineage, read_records, record)
+from .spec import (RESERVED, Pipeline, PipelineError, _code_cells, _read_nb, check_parameters,
+                                   declared_parameters)
+from .schedule import _check, _executor, _run_root, _width
+from .steps import StepResult, _find_hit, _now, _place, _registry_db, _reuse, _why
 from ..registry.integrity import stage_state
-from .spec import (RESERVED, Pipeline, PipelineError, Step, _code_cells, _read_nb,
-                                   check_parameters, declared_parameters)
 
 try:
     import fcntl
@@ -36,25 +38,9 @@ except ImportError:  # not POSIX: runs are not locked
     fcntl = None
 
 # %% auto #0
-__all__ = ['StepResult', 'RunResult', 'run', 'RunHandle', 'start']
+__all__ = ['RunResult', 'run', 'RunHandle', 'start']
 
 # %% ../../nbs/64_pipeline.runner.ipynb #464b9f8c
-@dataclass
-class StepResult:
-    "What happened to one step of a run."
-    step: str
-    status: str  # SUCCEEDED, FAILED, TIMEOUT, KERNEL_DIED, STOPPED_EARLY, NOT_RUN
-    cache_hit: bool
-    duration_s: float
-    folder: str
-    message: str | None = None
-    cell: int | None = None  # index in the executed notebook of the cell that stopped it
-    reason: str | None = None  # why it ran: first run, forced, or the cache-key parts that changed
-    depends_on: list = field(default_factory=list)
-    notebook: str | None = None  # the executed notebook
-    artifacts: list = field(default_factory=list)  # (kind, value, fingerprint) the step recorded with `record`
-
-
 @dataclass
 class RunResult:
     "A run: its id, folder and step results; `ok` when every step succeeded."
@@ -97,22 +83,6 @@ def _merge_params(pipe: Pipeline, params: dict | None, declared: dict) -> dict:
     return out
 
 
-def _copy_tree(src: Path, dst: Path) -> None:
-    "Copy the files of a recorded step folder into a new one (copies, never links: editing one cannot change the other)."
-    for f in src.rglob("*"):
-        if f.is_file():  # a symlink's content is copied, not the link
-            t = dst / f.relative_to(src)
-            t.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(f, t)
-
-
-def _why(old: dict | None, new: dict) -> str:
-    if old is None:
-        return "first run"
-    changed = [k for k in new if old.get(k) != new.get(k)]
-    return "changed: " + ", ".join(changed) if changed else "outputs of the cached run are gone or altered"
-
-
 def _plan(pipe: Pipeline, params, from_step):
     order = pipe.order()
     if from_step is not None and from_step not in {s.name for s in order}:
@@ -142,22 +112,28 @@ def run(pipeline,  # a Pipeline, or the path of its YAML file
         force: bool = False,  # re-run every step, cache or not
         resume: str | None = None,  # a run id: continue that run in its folder
         from_step: str | None = None,  # re-run this step and its downstream steps
-        root="runs",  # where run folders and the default ledger live (relative: to the pipeline's folder)
+        root="runs",  # where run folders and the default ledger live: a path (relative: to the pipeline's folder) or file:// URL
         max_lines: int = 10_000,  # printed lines kept per cell
         ledger=None,  # a SQLAlchemy URL or SQLite path for the ledger; default root/lineage.sqlite
         trigger: str | None = None,  # what started this run, e.g. "alert:<id>"; kept in the ledger's runs table
         on_event=None,  # callback(dict): run_start, step_start, step_end, run_end, as they happen
+        max_parallel: int | None = None,  # steps running at once; default the core count (Dask: the workers' threads)
+        executor: str = "local",  # "local" (threads of this process) or "dask" (the workers of `scheduler`)
+        scheduler=None,  # with executor="dask": a scheduler address (tcp://host:8786), a distributed.Client or cluster
         ) -> RunResult:
-    "Run a pipeline's steps in dependency order, reusing cached steps; returns every step's result."
+    "Run a pipeline's steps as their dependencies allow, reusing cached steps; returns every step's result."
     pipe = pipeline if isinstance(pipeline, Pipeline) else Pipeline.load(pipeline)
+    _check(executor, max_parallel, scheduler)
     order, nbs, declared, merged = _plan(pipe, params, from_step)
-    root = pipe.base / root
+    root = _run_root(pipe.base, root)
     led = Ledger(ledger or root / "lineage.sqlite")
     emit = _emitter(on_event)
+    pool = None
     try:
+        if resume and not led.query("select 1 as x from runs where run_id = :r", r=resume):
+            raise PipelineError(f"--resume: no run {resume!r} in {led.where}")
+        pool = _executor(executor, scheduler, max_parallel, pipe.base, root, _width(order))  # a bad scheduler fails here
         if resume:
-            if not led.query("select 1 as x from runs where run_id = :r", r=resume):
-                raise PipelineError(f"--resume: no run {resume!r} in {led.where}")
             run_id = resume
         else:
             run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
@@ -168,17 +144,21 @@ def run(pipeline,  # a Pipeline, or the path of its YAML file
         try:
             for stale in [*run_dir.glob(".*.partial-*"), *run_dir.glob(".kernel-*")]:  # left by a killed runner
                 shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
-            emit({"event": "run_start", "run_id": run_id, "folder": str(run_dir),
+            emit({"event": "run_start", "run_id": run_id, "folder": str(run_dir), "executor": pool.where,
                   "steps": {s.name: list(s.depends_on) for s in order}})
-            out = _walk(pipe, order, nbs, declared, merged, led, root, run_id, run_dir, force, resume, from_step,
-                        max_lines, emit)
+            out = _walk(pipe, order, nbs, merged, declared, led, root, run_id, run_dir, force, resume, from_step,
+                        max_lines, emit, pool)
             led.write("update runs set finished = :f, status = :s, failed_step = :fs where run_id = :r", f=_now(),
                       s="SUCCEEDED" if out.ok else "FAILED", fs=out.failed_step, r=run_id)
             emit({"event": "run_end", "run_id": run_id, "ok": out.ok, "failed_step": out.failed_step})
             return out
         finally:
+            pool.close()
+            pool = None
             _unlock(lock)
     finally:
+        if pool is not None:
+            pool.close()
         led.close()
 
 
@@ -233,75 +213,100 @@ def _emitter(on_event):
     return emit
 
 
-def _walk(pipe, order, nbs, declared, merged, led, root, run_id, run_dir, force, resume, from_step, max_lines,
-          emit) -> RunResult:
+def _walk(pipe, order, nbs, merged, declared, led, root, run_id, run_dir, force, resume, from_step, max_lines,
+          emit, pool) -> RunResult:
+    "Start each step once the steps it depends on ended, at most `pool.max_parallel` at once; cache hits at once."
     forced = {s.name for s in order} if force else pipe.downstream(from_step) if from_step else set()
-    versions = package_versions()
-    results, outputs_fp = {}, {}
-    kernels = None
-    try:
-        for i, s in enumerate(order):
-            if any(results[d].status != "SUCCEEDED" for d in s.depends_on):
-                results[s.name] = StepResult(s.name, "NOT_RUN", False, 0.0, "", "a dependency did not succeed",
-                                             depends_on=list(s.depends_on))
-                led.record_step(run_id, {"run_id": run_id, "step": s.name, "status": "NOT_RUN", "cache_hit": 0,
-                                         "started": _now()}, [])
-                emit({"event": "step_end", "run_id": run_id, **_event(results[s.name])})
-                continue
-            nb_path, nb = nbs[s.name]
-            inputs = {i: file_fingerprint(pipe.base / i) for i in s.inputs}
-            modules = local_modules(_code_cells(nb), list(dict.fromkeys([pipe.base, nb_path.parent])))
-            parts = {
-                "notebook": hashlib.sha256(json.dumps([(c.get("cell_type"), c.get("source")) for c in nb["cells"]],
-                                                      sort_keys=True).encode()).hexdigest(),
-                "modules": {os.path.relpath(f, pipe.base): h for f, h in modules.items()},
-                "parameters": merged[s.name],
-                "inputs": inputs,
-                "upstream": {d: outputs_fp[d] for d in s.depends_on},
-                "outputs": list(s.outputs),
-                "packages": versions,
-            }
-            if s.registry:  # declared reads of the registry (only then: other steps' keys stay as they were)
-                parts["registry"] = {n: stage_state(_registry_db(), n) for n in s.registry}
-            key = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
-            hit, stale = (None, None) if s.name in forced else _find_hit(led, root, key, s.outputs,
-                                                                          run_id if resume else None)
-            reused = _reuse(s, hit, run_dir) if hit is not None else None
-            if reused is not None:
-                res, files = reused
-            else:
-                hit = None
+    versions, rank = package_versions(), {s.name: i for i, s in enumerate(order)}
+    results, outputs_fp, running, todo = {}, {}, {}, list(order)
+    while todo or running:
+        progress = True
+        while progress:  # until nothing more can start: a cache hit or NOT_RUN may make later steps ready
+            progress = False
+            for s in [t for t in todo if all(d in results for d in t.depends_on)]:  # ready, in the spec's order
+                if len(running) >= pool.max_parallel:
+                    break
+                todo.remove(s)
+                progress = True
+                if any(results[d].status != "SUCCEEDED" for d in s.depends_on):
+                    results[s.name] = StepResult(s.name, "NOT_RUN", False, 0.0, "", "a dependency did not succeed",
+                                                 depends_on=list(s.depends_on))
+                    led.record_step(run_id, {"run_id": run_id, "step": s.name, "status": "NOT_RUN", "cache_hit": 0,
+                                             "started": _now()}, [])
+                    emit({"event": "step_end", "run_id": run_id, **_event(results[s.name])})
+                    continue
+                st = _key(pipe, s, nbs[s.name], merged[s.name], outputs_fp, versions)
+                hit, stale = (None, None) if s.name in forced else _find_hit(led, root, st["key"], s.outputs,
+                                                                              run_id if resume else None)
+                reused = _reuse(s, hit, run_dir) if hit is not None else None
+                if reused is not None:
+                    _done(pipe, s, st, *reused, hit, _now(), led, run_id, results, outputs_fp, emit)
+                    continue
                 last = led.query("select parts from steps where step = :s and status = 'SUCCEEDED' and parts is not "
                                  "null order by started desc limit 1", s=s.name)
-                reason = "forced" if s.name in forced else stale or _why(json.loads(last[0]["parts"]) if last else None,
-                                                                         parts)
-                if kernels is None:
-                    kernels = _Kernels(pipe.base, run_dir, steps=len(order) - i)
+                st["reason"] = "forced" if s.name in forced else stale or _why(json.loads(last[0]["parts"]) if last
+                                                                                 else None, st["parts"])
                 led.record_step(run_id, {"run_id": run_id, "step": s.name, "status": "RUNNING", "cache_hit": 0,
                                          "started": _now()}, [])
-                emit({"event": "step_start", "run_id": run_id, "step": s.name, "notebook": str(nb_path),
-                      "reason": reason})
-                res, files = _run_step(s, nb_path, merged[s.name], declared[s.name], run_dir, kernels,
-                                       s.timeout or pipe.timeout, max_lines, more=len(order) - 1 - i)
-                res.reason = reason
-            res.depends_on = list(s.depends_on)
-            res.notebook = str(Path(res.folder) / f"{s.name}.ipynb")
-            res.artifacts = read_records(Path(res.folder) / f"{s.name}.records.jsonl")
-            code = [("notebook", os.path.relpath(nb_path, pipe.base), file_fingerprint(nb_path))]
-            code += [("module", os.path.relpath(f, pipe.base), file_fingerprint(f)) for f in modules]
-            files = code + [("input", i, fp) for i, fp in inputs.items()] + files
-            outputs_fp[s.name] = {p: fp for role, p, fp in files if role == "output"}
-            results[s.name] = res
-            led.record_step(run_id, {"run_id": run_id, "step": s.name, "status": res.status,
-                                     "cache_hit": int(res.cache_hit), "source_run": hit[0] if hit else run_id,
-                                     "key": key, "parts": json.dumps(parts, sort_keys=True), "reason": res.reason,
-                                     "started": _now(), "duration_s": res.duration_s, "notebook": res.notebook,
-                                     "message": res.message, "cell": res.cell}, files, res.artifacts)
-            emit({"event": "step_end", "run_id": run_id, **_event(res)})
-    finally:
-        if kernels is not None:
-            kernels.close()
+                emit({"event": "step_start", "run_id": run_id, "step": s.name, "notebook": str(st["nb_path"]),
+                      "reason": st["reason"]})
+                decl = declared[s.name] or {}
+                params = dict(merged[s.name])
+                if "upstream" in decl:
+                    params["upstream"] = {d: str((run_dir / d).resolve()) for d in s.depends_on}
+                job = {"name": s.name, "outputs": list(s.outputs), "nb_path": str(st["nb_path"]), "params": params,
+                       "run_dir": str(run_dir.resolve()), "timeout": s.timeout or pipe.timeout, "max_lines": max_lines,
+                       "output_dir": "output_dir" in decl}
+                running[pool.submit(job, more=len(todo))] = (s, st)
+        if running:
+            ended, _ = wait(running, return_when=FIRST_COMPLETED)
+            for f in sorted(ended, key=lambda f: rank[running[f][0].name]):
+                s, st = running.pop(f)
+                out = f.result()  # a step that could not start (no kernel) fails the run, as it always did
+                res, files = _place(s.name, out, run_dir)
+                res.reason = st["reason"]
+                _done(pipe, s, st, res, files, None, out["started"] or _now(), led, run_id, results, outputs_fp,
+                      emit)
     return RunResult(run_id, str(run_dir), [results[s.name] for s in order])
+
+
+def _key(pipe, s, nb, given: dict, outputs_fp: dict, versions) -> dict:
+    "A step's cache key and its parts, with the local modules and input fingerprints they came from."
+    nb_path, nb = nb
+    inputs = {i: file_fingerprint(pipe.base / i) for i in s.inputs}
+    modules = local_modules(_code_cells(nb), list(dict.fromkeys([pipe.base, nb_path.parent])))
+    parts = {
+        "notebook": hashlib.sha256(json.dumps([(c.get("cell_type"), c.get("source")) for c in nb["cells"]],
+                                              sort_keys=True).encode()).hexdigest(),
+        "modules": {os.path.relpath(f, pipe.base): h for f, h in modules.items()},
+        "parameters": given,
+        "inputs": inputs,
+        "upstream": {d: outputs_fp[d] for d in s.depends_on},
+        "outputs": list(s.outputs),
+        "packages": versions,
+    }
+    if s.registry:  # declared reads of the registry (only then: other steps' keys stay as they were)
+        parts["registry"] = {n: stage_state(_registry_db(), n) for n in s.registry}
+    return {"key": hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest(), "parts": parts,
+            "nb_path": nb_path, "modules": modules, "inputs": inputs}
+
+
+def _done(pipe, s, st, res, files, hit, started, led, run_id, results, outputs_fp, emit) -> None:
+    "Record an ended step (run or reused) in the ledger and tell `on_event`."
+    res.depends_on = list(s.depends_on)
+    res.notebook = str(Path(res.folder) / f"{s.name}.ipynb")
+    res.artifacts = read_records(Path(res.folder) / f"{s.name}.records.jsonl")
+    code = [("notebook", os.path.relpath(st["nb_path"], pipe.base), file_fingerprint(st["nb_path"]))]
+    code += [("module", os.path.relpath(f, pipe.base), file_fingerprint(f)) for f in st["modules"]]
+    files = code + [("input", i, fp) for i, fp in st["inputs"].items()] + files
+    outputs_fp[s.name] = {p: fp for role, p, fp in files if role == "output"}
+    results[s.name] = res
+    led.record_step(run_id, {"run_id": run_id, "step": s.name, "status": res.status,
+                             "cache_hit": int(res.cache_hit), "source_run": hit[0] if hit else run_id,
+                             "key": st["key"], "parts": json.dumps(st["parts"], sort_keys=True), "reason": res.reason,
+                             "started": started, "duration_s": res.duration_s, "notebook": res.notebook,
+                             "message": res.message, "cell": res.cell}, files, res.artifacts)
+    emit({"event": "step_end", "run_id": run_id, **_event(res)})
 
 
 class RunHandle:
@@ -363,115 +368,6 @@ def start(pipeline, **kw) -> RunHandle:
 def _event(res: StepResult) -> dict:
     return {"step": res.step, "status": res.status, "cache_hit": res.cache_hit, "duration_s": res.duration_s,
             "notebook": res.notebook, "message": res.message, "reason": res.reason}
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
-
-
-def _find_hit(led: Ledger, root: Path, key: str, outputs: list, same_run: str | None) -> tuple:
-    """((run_id, step, folder, recorded outputs) of a succeeded step with this key whose outputs are intact and whose
-    registry reads still hold, or None; why the newest one with this key was not usable, or None)."""
-    sql = "select run_id, step from steps where key = :k and status = 'SUCCEEDED'"
-    rows = led.query(sql + " and run_id = :r", k=key, r=same_run) if same_run else []
-    rows += led.query(sql + " order by started desc limit 5", k=key)
-    why = None
-    for r in rows:
-        recorded = led.query("select path, fingerprint from files where run_id = :r and step = :s and role = 'output'",
-                             r=r["run_id"], s=r["step"])
-        folder = root / r["run_id"] / r["step"]
-        if len(recorded) == len(outputs) and folder.is_dir() and all(
-                file_fingerprint(folder / f["path"]) == f["fingerprint"] for f in recorded):
-            changed = _registry_changed(folder / f"{r['step']}.records.jsonl")
-            if changed is None:
-                return (r["run_id"], r["step"], folder, {f["path"]: f["fingerprint"] for f in recorded}), None
-            why = why or changed
-    return None, why
-
-
-def _registry_db() -> Path:
-    "The model registry's file, where BentoML's rule puts its home ($BENTOML_HOME, else ~/bentoml), without BentoML."
-    return Path(os.path.expandvars(os.environ.get("BENTOML_HOME") or Path.home() / "bentoml")) / "mlbench-registry.db"
-
-
-def _state(s: str) -> str:
-    return s if s in ("none", "") else f"{s.split()[0]} (content sha256 {s.split()[-1][:12]})"
-
-
-def _registry_changed(records: Path) -> str | None:
-    "Why a cached step's reads of the model registry no longer hold (e.g. another production model), or None."
-    if not records.is_file():
-        return None
-    for ln in records.read_text().splitlines():
-        try:
-            e = json.loads(ln)
-        except ValueError:
-            continue
-        if e.get("kind") != "registry":
-            continue
-        name, _, stage = e["value"].rpartition(":")
-        now = stage_state(e["db"], name, stage)
-        if now not in e.get("valid", [e.get("fingerprint")]):
-            return (f"changed: registry: {e['value']} is now {_state(now)}; the cached run read "
-                    f"{_state(e.get('fingerprint') or 'none')}")
-    return None
-
-
-def _reuse(s: Step, hit, run_dir: Path):
-    "Copy a recorded step folder into this run and check the copies' hashes; None when they differ from the record."
-    src_run, _, folder, recorded = hit
-    final = run_dir / s.name
-    if folder.resolve() != final.resolve():  # (resuming the run that made it: nothing to copy)
-        stage = run_dir / f".{s.name}.partial-{uuid.uuid4().hex[:6]}"
-        _copy_tree(folder, stage)
-        if any(file_fingerprint(stage / p) != fp for p, fp in recorded.items()):  # changed while being copied
-            shutil.rmtree(stage, ignore_errors=True)
-            return None
-        _retire(final)
-        os.replace(stage, final)
-    files = [("output", o, file_fingerprint(final / o)) for o in s.outputs]
-    return StepResult(s.name, "SUCCEEDED", True, 0.0, str(final), reason=f"cached from run {src_run}"), files
-
-
-def _retire(final: Path) -> None:
-    "Move an earlier attempt's folder aside (kept, numbered)."
-    if final.exists():
-        n = 1
-        while final.with_name(f"{final.name}.attempt-{n}").exists():
-            n += 1
-        os.replace(final, final.with_name(f"{final.name}.attempt-{n}"))
-
-
-def _run_step(s: Step, nb_path: Path, given: dict, declared: dict | None, run_dir: Path, kernels: _Kernels,
-              timeout: float, max_lines: int, more: int = 1):
-    "Execute one step in a staging folder, then rename it into place."
-    stage = run_dir / f".{s.name}.partial-{uuid.uuid4().hex[:6]}"
-    stage.mkdir()
-    params = dict(given)
-    if declared and "output_dir" in declared:
-        params["output_dir"] = str(stage.resolve())
-    if declared and "upstream" in declared:
-        params["upstream"] = {d: str((run_dir / d).resolve()) for d in s.depends_on}
-    t0 = time.perf_counter()
-    km, kernel_log, records = kernels.take(more)
-    try:
-        status, message, cell = execute(nb_path, stage / f"{s.name}.ipynb", params, km=km, timeout=timeout,
-                                        max_lines=max_lines, log=stage / f"{s.name}.log")
-        if status == "KERNEL_DIED":
-            proc = getattr(km.provisioner, "process", None)
-            message += f" (exit code {proc.poll() if proc is not None else 'unknown'})"
-    finally:
-        kernels.stop(km)
-        os.replace(kernel_log, stage / f"{s.name}.kernel.log")
-        collect_records(records, stage, stage / f"{s.name}.records.jsonl", file_fingerprint)
-    missing = [o for o in s.outputs if not (stage / o).exists()]
-    if status == "SUCCEEDED" and missing:
-        status, message = "FAILED", f"declared outputs not written: {', '.join(missing)}"
-    files = [("output", o, file_fingerprint(stage / o)) for o in s.outputs if (stage / o).exists()]
-    final = run_dir / s.name
-    _retire(final)
-    os.replace(stage, final)
-    return StepResult(s.name, status, False, round(time.perf_counter() - t0, 3), str(final), message, cell), files
 
 # %% ../../nbs/64_pipeline.runner.ipynb #f76c7eca
 @patch
