@@ -300,11 +300,41 @@ def _score(model, tag, schema, chunk, offset, proba, keep, classes):
 
 
 _MODELS: dict = {}  # tag -> model, once per process (a Dask worker scores many partitions with one load)
+_LOGGERS: dict = {}  # (tag, store) -> this worker's WindowLogger of batch windows
 
 
-def _worker_part(tag, trust, part, i, offset, out, proba, keep):
-    "Score one Dask partition on a worker into out/part-i (skipped when a previous run wrote it)."
+def _store_where(monitor) -> str:
+    "A monitor store as a path or URL a Dask worker can open (a store object's own location, password included)."
+    from mlbench.data.logbackend import DirStore, SqlStore
+
+    if isinstance(monitor, DirStore):
+        return str(monitor.root)
+    if isinstance(monitor, SqlStore):
+        return monitor.engine.url.render_as_string(hide_password=False)
+    if isinstance(monitor, (str, os.PathLike)):
+        return str(monitor)
+    raise TypeError(f"monitor: expected a folder, a SQL URL or a store, got {type(monitor).__name__}")
+
+
+def _worker_logger(pm, monitor: str, classes):
+    "This worker's logger of batch windows for `pm` into `monitor` (one per process, like the model)."
+    from mlbench.data.logstore import WindowLogger
+
+    k = (pm.tag, monitor)
+    if k not in _LOGGERS:
+        _LOGGERS[k] = WindowLogger(monitor, pm.name, pm.tag, classes=classes, source="batch",
+                                   worker=f"batch-{pm.tag.partition(':')[2]}-{os.uname().nodename}-{os.getpid()}-"
+                                          f"{uuid.uuid4().hex[:8]}")
+    return _LOGGERS[k]
+
+
+def _worker_part(tag, trust, part, i, offset, out, proba, keep, monitor=None):
+    """Score one Dask partition on a worker into out/part-i (skipped when a previous run wrote it); with `monitor`,
+    its inputs and outputs are logged as batch windows and flushed before the part counts as done."""
+    from mlbench.data.profile import dask_worker_malloc
     from mlbench.registry.store import _read_model, verify
+
+    dask_worker_malloc()
 
     out = Path(out)
     done = out / f"part-{i:05d}.parquet"
@@ -318,14 +348,18 @@ def _worker_part(tag, trust, part, i, offset, out, proba, keep):
         _MODELS[tag] = (pm, _read_model(pm.path, pm.framework, pm.hashes, pm.tag))
     pm, model = _MODELS[tag]
     classes = [*getattr(model, "classes_", [])]
-    o, rej, X, _, _, _ = _score(model, pm.tag, pm.schema, part, offset, proba, keep, classes)
+    o, rej, X, pred, pr, ms = _score(model, pm.tag, pm.schema, part, offset, proba, keep, classes)
     if len(rej):  # rejects first: a part file present means its chunk is complete
         atomic_write(out / "rejects" / f"part-{i:05d}.parquet", _parquet_bytes(rej))
+    if monitor is not None and len(X):
+        logger = _worker_logger(pm, monitor, classes)
+        logger.add(X, pred, pr, [f"batch-part-{i}"], [len(X)], [ms])
+        logger.flush()
     atomic_write(done, _parquet_bytes(o))
     return {"rows": len(part), "scored": len(X), "rejected": int(rej["row_id"].nunique()), "resumed": 0}
 
 
-def _predict_dask(pm, ddf, out, proba, keep, trust) -> BatchResult:
+def _predict_dask(pm, ddf, out, proba, keep, trust, monitor=None) -> BatchResult:
     "Each partition scored on a worker into its own part; row ids from the partition lengths."
     import dask
 
@@ -342,7 +376,8 @@ def _predict_dask(pm, ddf, out, proba, keep, trust) -> BatchResult:
     t0 = time.perf_counter()
     lengths = ddf.map_partitions(len).compute()
     offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(int)
-    tasks = [dask.delayed(_worker_part)(pm.tag, trust, part, i, int(offsets[i]), str(out), proba, keep)
+    where = None if monitor is None else _store_where(monitor)
+    tasks = [dask.delayed(_worker_part)(pm.tag, trust, part, i, int(offsets[i]), str(out), proba, keep, where)
              for i, part in enumerate(ddf.to_delayed())]
     counts = dask.compute(*tasks)
     res = BatchResult(pm.tag, rows=sum(c["rows"] for c in counts), scored=sum(c["scored"] for c in counts),
@@ -380,7 +415,7 @@ def predict(tag: str,  # packaged model: name:version, name:latest or name:produ
     if proba and not hasattr(model, "predict_proba"):
         raise ValueError(f"proba: {pm.tag} has no predict_proba (not a classifier?)")
     if _is_dask(data):
-        return _predict_dask(pm, data, out, proba, keep, trust)
+        return _predict_dask(pm, data, out, proba, keep, trust, monitor)
     classes = [*getattr(model, "classes_", [])]
     res, done, key = BatchResult(pm.tag), {}, None
     if out is not None:  # the job's key (a DataFrame's is its fingerprint) only matters for resuming into `out`

@@ -171,6 +171,24 @@ def test_dask_partitions_are_scored_on_a_cluster_like_one_process(packaged, tmp_
         assert again.resumed_chunks == 5 and again.read().equals(got)
 
 
+def test_dask_partitions_are_logged_as_batch_windows(packaged, tmp_path, postgres_url):
+    "Each worker logs the partitions it scores (source batch), into a folder store and into PostgreSQL."
+    dd = pytest.importorskip("dask.dataframe")
+    distributed = pytest.importorskip("dask.distributed")
+    tag, X = packaged
+    name = tag.split(":")[0]
+    local = mb.predict(tag, X, progress=False).predictions
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None, silence_logs=40) as cluster, distributed.Client(cluster):
+        for i, store in enumerate([tmp_path / "store", logstore.open_store(postgres_url)]):
+            res = mb.predict(tag, dd.from_pandas(X, npartitions=5), out=tmp_path / f"out{i}", monitor=store)
+            st = logstore.stats(name, store)
+            assert st["rows"].sum() == res.scored == 4000 and st["requests"].sum() == 5
+            assert set(st["source"]) == {"batch"}
+            logged = logstore.predictions(name, store)
+            assert len(logged) == 4000 and logged["__prediction__"].sum() == local["prediction"].sum()
+
+
 def _folder(X, d: Path, n_files=3):
     d.mkdir()
     step = len(X) // n_files
