@@ -31,7 +31,7 @@ def hash_values(values: np.ndarray) -> np.ndarray:
         return pd.util.hash_array(values)
     out = np.empty(len(values), np.uint64)
     for i in range(0, len(values), BLOCK):
-        out[i:i + BLOCK] = pd.util.hash_array(values[i:i + BLOCK].astype(np.float64) + 0.0)
+        out[i:i + BLOCK] = pd.util.hash_array(values[i:i + BLOCK].astype(np.float64, copy=False) + 0.0)
     return out
 
 
@@ -197,8 +197,12 @@ class TopK(Lazy):
     @classmethod
     def of(cls, values, counts, capacity: int = TOPK_CAPACITY) -> TopK:
         "From distinct `values` and their exact `counts`."
-        s = pd.Series(np.asarray(counts, dtype=np.int64), index=pd.Index(values, dtype=object))
-        return cls(*_reduce(s, capacity), capacity)
+        c = np.asarray(counts, dtype=np.int64)
+        cut = int(np.partition(c, len(c) - capacity - 1)[len(c) - capacity - 1]) if len(c) > capacity else 0
+        keep = np.flatnonzero(c > cut)  # Misra–Gries on the arrays: only the kept values become Python objects
+        if len(keep) < len(c):
+            values = values[keep] if isinstance(values, (np.ndarray, pd.Index)) else [values[i] for i in keep]
+        return cls(pd.Series(c[keep] - cut, index=pd.Index(values, dtype=object)), cut, capacity)
 
     def merge(self, other: TopK) -> TopK:
         cap = min(self.capacity, other.capacity)

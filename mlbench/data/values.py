@@ -54,19 +54,21 @@ def _as_float(cp: ColumnProfile, s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 def _numbers(cp: ColumnProfile, s: pd.Series) -> tuple[ColumnProfile, np.ndarray]:
     v, null = _as_float(cp, s)
-    cp.null_count = int(null.sum())
+    cp.null_count = int(np.count_nonzero(null))
     if s.dtype.kind == "f":
         cp.nan_count = cp.null_count
     finite = np.isfinite(v)
-    n_fin = int(finite.sum())
+    n_fin = int(np.count_nonzero(finite))
     x = v if n_fin == len(v) else v[finite]
     if n_fin != len(v) - cp.null_count:
         cp.posinf_count = int(np.count_nonzero(v == np.inf))
         cp.neginf_count = int(np.count_nonzero(v == -np.inf))
     cp.moments = Moments.of(x)
     h = hash_values(v)
-    h[null] = _NULL_HASH
-    cp.distinct = Distinct.of(h if cp.null_count == 0 else h[~null])
+    if cp.null_count:
+        h[null] = _NULL_HASH
+    non_null = h if cp.null_count == 0 else h[finite] if n_fin == len(v) - cp.null_count else h[~null]
+    cp.distinct = Distinct.of(non_null)  # (without infinities, the finite values are the non-null ones)
     if cp.distinct.is_exact:  # few distinct values: exact counts (exact quantiles), no sketch needed
         vc = pd.Series(v[~null] if cp.null_count else v).value_counts(sort=False)
         cp.topk = TopK.of(vc.index, vc.to_numpy())
