@@ -18,8 +18,8 @@ HLL_P = 14  # HyperLogLog precision: 2**14 registers
 TOPK_CAPACITY = 1024  # counters kept by the frequent-items summary
 
 # %% auto #0
-__all__ = ['EXACT_LIMIT', 'HLL_P', 'TOPK_CAPACITY', 'BLOCK', 'hash_values', 'hash_numbers', 'hll_registers', 'hll_estimate',
-           'dedupe_sorted', 'sorted_union', 'Lazy', 'Distinct', 'TopK']
+__all__ = ['EXACT_LIMIT', 'HLL_P', 'TOPK_CAPACITY', 'BLOCK', 'ROWS_LG_K', 'hash_values', 'hash_numbers', 'hll_registers',
+           'hll_estimate', 'dedupe_sorted', 'sorted_union', 'Lazy', 'hll_sketch_of', 'Distinct', 'TopK']
 
 # %% ../../nbs/11_data.sketch.ipynb #381edeaa
 BLOCK = 1 << 16  # values per block in the array loops below
@@ -140,12 +140,37 @@ class Lazy:
         return dict(self.__dict__)
 
 # %% ../../nbs/11_data.sketch.ipynb #edb4c8e2
+ROWS_LG_K = 14  # compact row sets: a DataSketches HLL sketch of 2**14 4-bit registers (<= ~8.3 KB, RSE ~0.8%)
+
+
+def hll_sketch_of(hashes: np.ndarray, lg_k: int = ROWS_LG_K):
+    "A DataSketches HLL sketch (HLL_4, compact) of uint64 `hashes`; ~70 ns a hash (the binding takes one value a call)."
+    import datasketches as ds
+
+    sk = ds.hll_sketch(lg_k, ds.tgt_hll_type.HLL_4)
+    update = sk.update
+    for h in np.asarray(hashes, np.uint64).view(np.int64).tolist():
+        update(h)
+    return sk
+
+
+def _hll_union(a, b):
+    import datasketches as ds
+
+    u = ds.hll_union(max(a.lg_config_k, b.lg_config_k))
+    u.update(a)
+    u.update(b)
+    return u.get_result(ds.tgt_hll_type.HLL_4)
+
+
 @dataclass
 class Distinct(Lazy):
-    "Mergeable distinct count: exact hash set while small, HyperLogLog registers always."
+    """Mergeable distinct count: exact hash set while small, HyperLogLog registers always; optionally (`compact`) a
+    DataSketches HLL sketch in place of the exact set, of bounded size with stated error bounds."""
     regs: np.ndarray = field(default_factory=lambda: np.zeros(1 << HLL_P, np.uint8))
     exact: np.ndarray | None = field(default_factory=lambda: np.array([], np.uint64))  # sorted unique hashes
     fixed: float | None = None  # an estimate from a foreign sketch (e.g. whylogs) that cannot merge exactly
+    sketch: object = None  # datasketches.hll_sketch of the hashes (compact mode; `exact` is then None)
 
     @classmethod
     def of(cls, hashes: np.ndarray, unique: bool = False) -> Distinct:
@@ -159,32 +184,76 @@ class Distinct(Lazy):
             exact = np.sort(u) if len(u) <= EXACT_LIMIT else None
         return cls(regs, exact)
 
+    def compact(self) -> Distinct:
+        "The same count with the exact hash set replaced by a bounded DataSketches HLL sketch (no-op unless exact)."
+        if self.exact is None or self.fixed is not None:
+            return self
+        return Distinct(self.regs, None, None, hll_sketch_of(self.exact))
+
     def merge(self, other: Distinct, limit: int = EXACT_LIMIT) -> Distinct:
         "The distinct count of both parts; the exact set is kept while the union has at most `limit` hashes."
         if self.fixed is not None or other.fixed is not None:  # best we can say: at least the larger part
             return Distinct(np.maximum(self.regs, other.regs), None, max(self.count(), other.count()))
+        regs = np.maximum(self.regs, other.regs)
+        if self.sketch is not None or other.sketch is not None:  # compact: stays compact while both parts can
+            a, b = self.compact().sketch, other.compact().sketch
+            return Distinct(regs, None, None, _hll_union(a, b) if a is not None and b is not None else None)
         exact = None
         if self.exact is not None and other.exact is not None:
             u = sorted_union(self.exact, other.exact)
             exact = u if len(u) <= limit else None
-        return Distinct(np.maximum(self.regs, other.regs), exact)
+        return Distinct(regs, exact)
 
     @property
     def is_exact(self) -> bool:
         return self.exact is not None
 
     def count(self) -> float:
-        "Exact count while exact, else the HyperLogLog estimate."
+        "Exact count while exact, else the estimate of the HLL sketch (compact) or registers."
         if self.fixed is not None:
             return float(self.fixed)
-        return float(len(self.exact)) if self.exact is not None else hll_estimate(self.regs)
+        if self.exact is not None:
+            return float(len(self.exact))
+        return float(self.sketch.get_estimate()) if self.sketch is not None else hll_estimate(self.regs)
+
+    def bounds(self, num_std_devs: int = 2) -> tuple[float, float]:
+        """(lower, upper) bounds on the count at `num_std_devs` (1, 2 or 3) standard deviations: the count itself when
+        exact, the sketch's own bounds when compact, count * (1 -/+ num_std_devs * rel_error) from the registers."""
+        c = self.count()
+        if self.fixed is not None:
+            return (math.nan, math.nan)
+        if self.exact is not None:
+            return (c, c)
+        if self.sketch is not None:
+            return (float(self.sketch.get_lower_bound(num_std_devs)), float(self.sketch.get_upper_bound(num_std_devs)))
+        e = num_std_devs * self.rel_error
+        return (max(0.0, c * (1 - e)), c * (1 + e))
 
     @property
     def rel_error(self) -> float:
         "Relative standard error of `count()` (0 when exact, NaN when unknown)."
         if self.fixed is not None:
             return math.nan
-        return 0.0 if self.exact is not None else 1.04 / math.sqrt(len(self.regs))
+        if self.exact is not None:
+            return 0.0
+        if self.sketch is not None:  # from the sketch's own 1-standard-deviation bounds (tighter while it is small)
+            lo, hi = self.bounds(1)
+            return (hi - lo) / 2 / max(self.count(), 1.0)
+        return 1.04 / math.sqrt(len(self.regs))
+
+    def __getstate__(self):  # the sketch binding does not pickle: carry its serialization
+        d = super().__getstate__()
+        if d.get("sketch") is not None:
+            d["sketch"] = bytes(d["sketch"].serialize_compact())
+        return d
+
+    def __setstate__(self, d):
+        d = dict(d)
+        if isinstance(d.get("sketch"), bytes):
+            import datasketches as ds
+
+            d["sketch"] = ds.hll_sketch.deserialize(d["sketch"])
+        self.__dict__.update(d)
 
 # %% ../../nbs/11_data.sketch.ipynb #61fc31db
 @dataclass
