@@ -41,18 +41,18 @@ def hash_numbers(values: np.ndarray) -> np.ndarray:
         return hash_values(values)
     f = values.astype(np.float64)
     h = hash_values(f)
-    big = np.abs(f) > 2.0**53
-    if big.any():  # beyond float precision: hash the integer itself
+    if len(f) and (f.min() < -2.0**53 or f.max() > 2.0**53):  # two reductions, not a mask, in the common case
+        big = np.abs(f) > 2.0**53  # beyond float precision: hash the integer itself
         h[big] = pd.util.hash_array(values[big]) ^ np.uint64(0x5BD1E9955BD1E995)
     return h
 
 
-def hll_registers(hashes: np.ndarray, p: int = HLL_P) -> np.ndarray:
-    "HyperLogLog registers (uint8, 2**p of them) of an array of uint64 hashes."
+def hll_registers(hashes: np.ndarray, p: int = HLL_P, mask: np.ndarray | None = None) -> np.ndarray:
+    "HyperLogLog registers (uint8, 2**p of them) of an array of uint64 hashes (those where `mask` is True, if given)."
     regs = np.zeros(1 << p, np.uint8)
     q = 64 - p
     for i in range(0, len(hashes), BLOCK):
-        h = hashes[i:i + BLOCK]
+        h = hashes[i:i + BLOCK] if mask is None else hashes[i:i + BLOCK][mask[i:i + BLOCK]]  # no full-size copy
         idx = (h >> np.uint64(q)).astype(np.intp)
         rest = (h & np.uint64((1 << q) - 1)).astype(np.float64)  # exact: q <= 53 bits
         rank = (q + 1 - np.frexp(rest)[1]).astype(np.uint8)  # leading zeros + 1; rest == 0 -> q + 1
@@ -173,10 +173,12 @@ class Distinct(Lazy):
     sketch: object = None  # datasketches.hll_sketch of the hashes (compact mode; `exact` is then None)
 
     @classmethod
-    def of(cls, hashes: np.ndarray, unique: bool = False) -> Distinct:
-        "Summarise an array of uint64 hashes (`unique=True` when they are already distinct)."
-        regs = hll_registers(hashes)
+    def of(cls, hashes: np.ndarray, unique: bool = False, mask: np.ndarray | None = None) -> Distinct:
+        "Summarise an array of uint64 hashes (`unique=True` when they are already distinct; only where `mask`, if given)."
+        regs = hll_registers(hashes, mask=mask)
         exact = None
+        if mask is not None and (unique or hll_estimate(regs) <= 2 * EXACT_LIMIT):
+            hashes = hashes[mask]
         if unique and len(hashes) <= EXACT_LIMIT:
             exact = np.sort(hashes)
         elif not unique and hll_estimate(regs) <= 2 * EXACT_LIMIT:
