@@ -25,13 +25,40 @@ __all__ = ['EXACT_LIMIT', 'HLL_P', 'TOPK_CAPACITY', 'BLOCK', 'ROWS_LG_K', 'hash_
 BLOCK = 1 << 16  # values per block in the array loops below
 
 
+_C1, _C2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_NAN_BITS = np.uint64(0x7FF8000000000000)  # the canonical NaN pandas hashes every NaN as
+
+
+def _mix(u: np.ndarray, tmp: np.ndarray):
+    "pandas' `hash_array` mixing (the splitmix64 finalizer), in place on uint64 `u`; `tmp` is scratch of its size."
+    np.right_shift(u, np.uint64(30), out=tmp)
+    np.bitwise_xor(u, tmp, out=u)
+    np.multiply(u, _C1, out=u)
+    np.right_shift(u, np.uint64(27), out=tmp)
+    np.bitwise_xor(u, tmp, out=u)
+    np.multiply(u, _C2, out=u)
+    np.right_shift(u, np.uint64(31), out=tmp)
+    np.bitwise_xor(u, tmp, out=u)
+
+
 def hash_values(values: np.ndarray) -> np.ndarray:
-    "Stable uint64 hashes of an array's values (floats: -0.0 hashes as 0.0)."
-    if values.dtype.kind != "f":
+    """Stable uint64 hashes of an array's values, equal to `pd.util.hash_array` of the values (floats as float64,
+    -0.0 as 0.0); floats and 64-bit integers are hashed here in cache-sized blocks, in place, without temporaries."""
+    kind = values.dtype.kind
+    if not (kind == "f" or (kind in "iu" and values.dtype.itemsize == 8)):
         return pd.util.hash_array(values)
     out = np.empty(len(values), np.uint64)
+    tmp = np.empty(min(len(values), BLOCK), np.uint64)
     for i in range(0, len(values), BLOCK):
-        out[i:i + BLOCK] = pd.util.hash_array(values[i:i + BLOCK].astype(np.float64, copy=False) + 0.0)
+        vb, ob = values[i:i + BLOCK], out[i:i + BLOCK]
+        if kind == "f":
+            np.add(vb, 0.0, out=ob.view(np.float64))  # as float64, -0.0 -> 0.0
+            nan = np.isnan(vb)
+            if nan.any():
+                ob[nan] = _NAN_BITS
+        else:
+            ob[...] = vb.view(np.uint64)
+        _mix(ob, tmp[:len(ob)])
     return out
 
 

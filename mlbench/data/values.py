@@ -121,9 +121,12 @@ def _integers(cp: ColumnProfile, s: pd.Series) -> tuple[ColumnProfile, np.ndarra
         cp.topk = TopK.of(vals, counts[nz])
         if cp.distinct.is_exact:
             cp.counts = _sorted_counts(vals, counts[nz])
-        lookup = np.zeros(len(counts), np.uint64)
-        lookup[nz] = hu
-        hv = lookup[offs]
+        if len(counts) <= 1 << 16:  # a table that stays in cache: look the row hashes up
+            lookup = np.zeros(len(counts), np.uint64)
+            lookup[nz] = hu
+            hv = lookup[offs]
+        else:  # wide: hashing each row again costs less than random reads from a large table
+            hv = hash_numbers(raw)
     else:
         hv = hash_numbers(raw)
         cp.distinct = Distinct.of(hv)
