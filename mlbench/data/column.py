@@ -135,8 +135,8 @@ def _kind(s: pd.Series) -> str:
 KLL_SAMPLE = 1 << 16  # at 2x this many values and more, the sketch is fed a uniform sample (see below)
 
 
-def _kll(x: np.ndarray):
-    "A KLL sketch of the values `x`: whole below 2 * KLL_SAMPLE values, else from a weighted uniform sample."
+def _kll(x: np.ndarray, lo: float | None = None, hi: float | None = None):
+    "A KLL sketch of the values `x`: whole below 2 * KLL_SAMPLE values, else from a weighted uniform sample (`lo`, `hi`: x's extremes, when known)."
     import datasketches as ds
 
     n = len(x)
@@ -151,7 +151,8 @@ def _kll(x: np.ndarray):
     for _ in range(levels):  # merging a sketch with a copy of itself doubles every item's weight
         k.merge(ds.kll_doubles_sketch.deserialize(k.serialize()))
     rest = n - (m << levels)  # 2 <= rest < 2 ** levels + 2: the exact extremes, then more sampled values
-    k.update(np.concatenate([[x.min(), x.max()], x[rng.integers(0, n, rest - 2)]]))
+    ends = [x.min() if lo is None else lo, x.max() if hi is None else hi]
+    k.update(np.concatenate([ends, x[rng.integers(0, n, rest - 2)]]))
     return k
 
 # %% ../../nbs/12_data.column.ipynb #2f0c0829

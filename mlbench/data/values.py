@@ -75,7 +75,7 @@ def _numbers(cp: ColumnProfile, s: pd.Series) -> tuple[ColumnProfile, np.ndarray
         fin = np.isfinite(vc.index.to_numpy(dtype=np.float64))
         cp.counts = _sorted_counts(vc.index.to_numpy(dtype=np.float64)[fin], vc.to_numpy()[fin])
     else:
-        cp.sketch = _kll(x)
+        cp.sketch = _kll(x, cp.moments.min, cp.moments.max)
     return cp, h
 
 
@@ -135,7 +135,7 @@ def _integers(cp: ColumnProfile, s: pd.Series) -> tuple[ColumnProfile, np.ndarra
             cp.topk = TopK.of(vc.index, vc.to_numpy())
             cp.counts = _sorted_counts(vc.index.to_numpy(), vc.to_numpy())
     if cp.counts is None:
-        cp.sketch = _kll(x)
+        cp.sketch = _kll(x, cp.moments.min, cp.moments.max)
     if null is None:
         return cp, hv
     h = np.full(len(s), _NULL_HASH)
