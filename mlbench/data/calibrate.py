@@ -133,14 +133,19 @@ class DuplicateRows(Constraint):
         return f"repeated rows <= {self.max_share:.2%}"
 
     def check_dataset(self, data: pd.DataFrame | Profile) -> Check:
-        if isinstance(data, Profile):  # exact up to a million distinct rows, else a HyperLogLog estimate
+        note = ""
+        if isinstance(data, Profile):  # exact up to a million distinct rows, else an HLL estimate (compact: a sketch)
             k, n, ex = data.duplicate_rows, data.n_rows, None
+            if not data.rows.is_exact:  # judged on the lower bound (2 standard deviations): no alarm from the estimate's noise
+                lo, hi = data.duplicate_rows_bounds(2)
+                note = f", estimated: {lo:,} to {hi:,} at 2 standard deviations"
+                k = lo
         else:
             dup = data.duplicated().to_numpy()
             k, n = int(dup.sum()), len(data)
             ex = data[dup].head(5) if k else None
         rate = self.max_share * (max(1.0, n / self.n) if self.n and ALPHA.get() is not None else 1.0)
-        return self._rate(k, n, f"{k / n if n else 0:.2%} repeated ({k:,} rows)", ex, rate=min(1.0, rate))
+        return self._rate(k, n, f"{k / n if n else 0:.2%} repeated ({k:,} rows{note})", ex, rate=min(1.0, rate))
 
 # %% ../../nbs/16b_data.calibrate.ipynb #3d54a4aa
 def cp_upper(x: int, n: int, a: float) -> float:

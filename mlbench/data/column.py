@@ -135,23 +135,24 @@ def _kind(s: pd.Series) -> str:
 KLL_SAMPLE = 1 << 16  # at 2x this many values and more, the sketch is fed a uniform sample (see below)
 
 
-def _kll(x: np.ndarray):
-    "A KLL sketch of the values `x`: whole below 2 * KLL_SAMPLE values, else from a weighted uniform sample."
+def _kll(x: np.ndarray, lo: float | None = None, hi: float | None = None):
+    "A KLL sketch of the values `x`: whole below 2 * KLL_SAMPLE values, else from a weighted uniform sample (`lo`, `hi`: x's extremes, when known)."
     import datasketches as ds
 
     n = len(x)
     k = ds.kll_doubles_sketch(KLL_K)
     if n < 2 * KLL_SAMPLE:
-        k.update(x if x.flags.writeable else x.copy())  # the binding refuses read-only (copy-on-write) arrays
+        k.update(np.sort(x))  # sorted: half the update cost (a new array: the binding refuses read-only ones)
         return k
     levels = int(math.log2(n / KLL_SAMPLE))
     m = (n - 2) >> levels
     rng = np.random.default_rng(n)  # seeded by the size: the same data gives the same sample
-    k.update(x[rng.integers(0, n, m)])
+    k.update(np.sort(x[rng.integers(0, n, m)]))
     for _ in range(levels):  # merging a sketch with a copy of itself doubles every item's weight
         k.merge(ds.kll_doubles_sketch.deserialize(k.serialize()))
     rest = n - (m << levels)  # 2 <= rest < 2 ** levels + 2: the exact extremes, then more sampled values
-    k.update(np.concatenate([[x.min(), x.max()], x[rng.integers(0, n, rest - 2)]]))
+    ends = [x.min() if lo is None else lo, x.max() if hi is None else hi]
+    k.update(np.concatenate([ends, x[rng.integers(0, n, rest - 2)]]))
     return k
 
 # %% ../../nbs/12_data.column.ipynb #2f0c0829

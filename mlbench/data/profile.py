@@ -26,7 +26,7 @@ from .column import ColumnProfile, _b64, _col_from_dict, _col_to_dict, patch
 from .values import _column
 from .load import scan
 from ..errors import ColumnError, FormatError
-from .sketch import Distinct, dedupe_sorted, hll_registers
+from .sketch import Distinct, dedupe_sorted, hll_registers, hll_sketch_of
 
 # %% auto #0
 __all__ = ['ROW_EXACT_LIMIT', 'FORK_MIN_CELLS', 'BATCH_ROWS', 'BATCH_CELLS', 'FORMAT', 'FORMAT_VERSION', 'Profile', 'profile',
@@ -78,6 +78,17 @@ class Profile:
         "Rows equal to an earlier row (exact up to a million distinct rows, else estimated)."
         return max(0, self.n_rows - int(round(self.rows.count())))
 
+    def duplicate_rows_bounds(self, num_std_devs: int = 2) -> tuple[int, int]:
+        "(lower, upper) bounds on `duplicate_rows` at `num_std_devs` (1-3) standard deviations of the distinct-row estimate."
+        lo, hi = self.rows.bounds(num_std_devs)
+        if math.isnan(lo):  # a foreign estimate without bounds
+            return (self.duplicate_rows, self.duplicate_rows)
+        return (max(0, self.n_rows - math.ceil(min(hi, self.n_rows))), max(0, self.n_rows - math.floor(lo)))
+
+    def compact(self) -> Profile:
+        "The profile with its exact row hashes (8 bytes a distinct row) replaced by a bounded HLL sketch (see `Distinct.compact`)."
+        return Profile(self.columns, self.n_rows, self.rows.compact(), self.renamed)
+
     def merge(self, other: Profile) -> Profile:
         "The profile of this profile's rows followed by `other`'s (associative)."
         cols = {}
@@ -121,7 +132,7 @@ def _groups(df: pd.DataFrame, k: int) -> list[list[int]]:
 FORK_MIN_CELLS = 2_000_000  # below this, process start-up costs more than it saves
 
 
-def _profile_frame(df: pd.DataFrame | list[pd.DataFrame], n_jobs: int | None = None) -> Profile:
+def _profile_frame(df: pd.DataFrame | list[pd.DataFrame], n_jobs: int | None = None, rows: str = "exact") -> Profile:
     "Profile a frame, or consecutive frames of one schema as one (each column joined only when profiled)."
     frames = df if isinstance(df, list) else [df]
     first, n_rows = frames[0], sum(len(f) for f in frames)
@@ -142,8 +153,11 @@ def _profile_frame(df: pd.DataFrame | list[pd.DataFrame], n_jobs: int | None = N
         acc += a
     cols = [by_pos[i] for i in range(first.shape[1])]
     u = dedupe_sorted(np.sort(acc)) if first.shape[1] else np.zeros(min(n_rows, 1), np.uint64)
-    rows = Distinct(hll_registers(u), u if len(u) <= ROW_EXACT_LIMIT else None)
-    return Profile({c.name: c for c in cols}, n_rows, rows, renamed)
+    if rows == "sketch":
+        rs = Distinct(hll_registers(u), None, None, hll_sketch_of(u))
+    else:
+        rs = Distinct(hll_registers(u), u if len(u) <= ROW_EXACT_LIMIT else None)
+    return Profile({c.name: c for c in cols}, n_rows, rs, renamed)
 
 # %% ../../nbs/14_data.profile.ipynb #3d76c2a5
 def _can_fork() -> bool:
@@ -193,14 +207,14 @@ BATCH_ROWS = 1_000_000  # consecutive small chunks are profiled together up to t
 BATCH_CELLS = 20_000_000  # ... and up to this many cells (rows x columns), so wide data stays bounded in memory
 
 
-def _profile_chunks(chunks, n_jobs: int | None) -> Profile:
+def _profile_chunks(chunks, n_jobs: int | None, rows_mode: str = "exact") -> Profile:
     "Merge the profiles of a stream of frames; small chunks of one schema are joined into batches first."
     acc, batch, rows = None, [], 0
 
     def flush():
         nonlocal acc, rows
         if batch:
-            p = _profile_frame(list(batch), n_jobs)
+            p = _profile_frame(list(batch), n_jobs, rows_mode)
             acc = p if acc is None else acc.merge(p)
         batch.clear()
         rows = 0
@@ -232,14 +246,17 @@ def profile(data,  # DataFrame, path/URL, iterable of DataFrames, or dask DataFr
             query: str | None = None,  # SQL query or table, for a SQLAlchemy URL
             n_jobs: int | None = None,  # threads over columns (default: cores, at most 8)
             progress: bool = False,  # show a progress bar over chunks
+            rows: str = "exact",  # duplicate rows: "exact" (8 B a distinct row up to a million) or "sketch" (bounded)
             ) -> Profile:
     "Profile a dataset; chunks and partitions are profiled one by one and merged."
+    if rows not in ("exact", "sketch"):
+        raise ValueError(f"profile: rows must be 'exact' or 'sketch', got {rows!r}")
     if isinstance(data, pd.DataFrame):
-        return _profile_frame(data, n_jobs)
+        return _profile_frame(data, n_jobs, rows)
     if isinstance(data, pd.Series):
-        return _profile_frame(data.to_frame(), n_jobs)
+        return _profile_frame(data.to_frame(), n_jobs, rows)
     if _is_dask(data):
-        return _profile_dask(data)
+        return _profile_dask(data, rows=rows)
     if isinstance(data, (str, os.PathLike)):
         chunks = scan(data, chunk_rows=chunk_rows, query=query)
     elif hasattr(data, "__iter__") and not isinstance(data, (dict, bytes)):
@@ -249,7 +266,7 @@ def profile(data,  # DataFrame, path/URL, iterable of DataFrames, or dask DataFr
                         f"DataFrame; got {type(data).__name__}")
     from tqdm import tqdm  # text bar: core never pulls in ipywidgets (tqdm.auto would)
 
-    return _profile_chunks(tqdm(chunks, desc="profiling", unit="chunk", disable=not progress), n_jobs)
+    return _profile_chunks(tqdm(chunks, desc="profiling", unit="chunk", disable=not progress), n_jobs, rows)
 
 
 def _merge_all(*parts: Profile) -> Profile:
@@ -259,12 +276,12 @@ def _merge_all(*parts: Profile) -> Profile:
     return acc
 
 
-def _profile_dask(ddf, fan_in: int = 8) -> Profile:
+def _profile_dask(ddf, fan_in: int = 8, rows: str = "exact") -> Profile:
     """Profile each partition where it lives, then merge the partition profiles on the workers, `fan_in` at a time
     and in partition order (a tree): the client receives one profile, however many partitions there are."""
     import dask
 
-    level = [dask.delayed(_profile_part)(d) for d in ddf.to_delayed()]
+    level = [dask.delayed(_profile_part)(d, rows) for d in ddf.to_delayed()]
     if not level:
         return Profile()
     while len(level) > 1:
@@ -272,10 +289,10 @@ def _profile_dask(ddf, fan_in: int = 8) -> Profile:
     return dask.compute(level[0])[0]
 
 
-def _profile_part(df: pd.DataFrame) -> Profile:
+def _profile_part(df: pd.DataFrame, rows: str = "exact") -> Profile:
     "One partition's profile, on a Dask worker (one thread: the worker's own threads are the parallelism)."
     dask_worker_malloc()
-    return _profile_frame(df, 1)
+    return _profile_frame(df, 1, rows)
 
 
 _MALLOC_SET = False
@@ -345,13 +362,17 @@ def to_dict(self: Profile) -> dict:
                 rows_hll=_b64(self.rows.regs),
                 rows_exact=_b64(self.rows.exact.astype("<u8").tobytes()) if self.rows.exact is not None else None,
                 rows_fixed=self.rows.fixed,
+                rows_sketch=_b64(self.rows.sketch.serialize_compact()) if self.rows.sketch is not None else None,
+                rows_mode="exact" if self.rows.is_exact else "sketch" if self.rows.sketch is not None else "hll",
                 renamed={k: _label_json(v) for k, v in self.renamed.items()},
                 columns=[_col_to_dict(c) for c in self.columns.values()])
 
 
 @patch
-def save(self: Profile, path) -> Path:
-    "Write the profile to `path` (gzip JSON, versioned); the write is atomic."
+def save(self: Profile, path, compact: bool = False) -> Path:
+    "Write the profile to `path` (gzip JSON, versioned); the write is atomic. `compact`: row hashes as a bounded sketch."
+    if compact:
+        self = self.compact()
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     with gzip.open(tmp, "wt", encoding="utf-8") as f:
@@ -383,8 +404,14 @@ def from_dict(cls: Profile, d: dict, where: str = "profile") -> Profile:
                           f"{FORMAT_VERSION} (upgrade mlbench to read newer files)")
     rows_exact = np.frombuffer(b64decode(d["rows_exact"]), "<u8").astype(np.uint64) if d["rows_exact"] else None
     cols = [_col_from_dict(c) for c in d["columns"]]
+    sk = d.get("rows_sketch")  # absent from files written before compact profiles
+    if sk:
+        import datasketches as ds
+
+        sk = ds.hll_sketch.deserialize(b64decode(sk))
     return cls({c.name: c for c in cols}, d["n_rows"],
-               Distinct(np.frombuffer(b64decode(d["rows_hll"]), np.uint8).copy(), rows_exact, d.get("rows_fixed")),
+               Distinct(np.frombuffer(b64decode(d["rows_hll"]), np.uint8).copy(), rows_exact, d.get("rows_fixed"),
+                        sk or None),
                {k: _label_back(v) for k, v in d["renamed"].items()})
 
 # %% ../../nbs/14_data.profile.ipynb #e205bd08

@@ -54,26 +54,28 @@ def _as_float(cp: ColumnProfile, s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 def _numbers(cp: ColumnProfile, s: pd.Series) -> tuple[ColumnProfile, np.ndarray]:
     v, null = _as_float(cp, s)
-    cp.null_count = int(null.sum())
+    cp.null_count = int(np.count_nonzero(null))
     if s.dtype.kind == "f":
         cp.nan_count = cp.null_count
     finite = np.isfinite(v)
-    n_fin = int(finite.sum())
+    n_fin = int(np.count_nonzero(finite))
     x = v if n_fin == len(v) else v[finite]
     if n_fin != len(v) - cp.null_count:
         cp.posinf_count = int(np.count_nonzero(v == np.inf))
         cp.neginf_count = int(np.count_nonzero(v == -np.inf))
     cp.moments = Moments.of(x)
     h = hash_values(v)
-    h[null] = _NULL_HASH
-    cp.distinct = Distinct.of(h if cp.null_count == 0 else h[~null])
+    if cp.null_count:
+        h[null] = _NULL_HASH
+    mask = None if cp.null_count == 0 else finite if n_fin == len(v) - cp.null_count else ~null
+    cp.distinct = Distinct.of(h, mask=mask)  # (without infinities, the finite values are the non-null ones)
     if cp.distinct.is_exact:  # few distinct values: exact counts (exact quantiles), no sketch needed
         vc = pd.Series(v[~null] if cp.null_count else v).value_counts(sort=False)
         cp.topk = TopK.of(vc.index, vc.to_numpy())
         fin = np.isfinite(vc.index.to_numpy(dtype=np.float64))
         cp.counts = _sorted_counts(vc.index.to_numpy(dtype=np.float64)[fin], vc.to_numpy()[fin])
     else:
-        cp.sketch = _kll(x)
+        cp.sketch = _kll(x, cp.moments.min, cp.moments.max)
     return cp, h
 
 
@@ -110,7 +112,7 @@ def _integers(cp: ColumnProfile, s: pd.Series) -> tuple[ColumnProfile, np.ndarra
         cp.int_min, cp.int_max = int(raw.min()), int(raw.max())
     if n and cp.int_max - cp.int_min <= max(2 * n, 1 << 16):  # small range: bincount the offsets
         lo = np.uint64(cp.int_min % 2**64)
-        offs = (raw.view(np.uint64) - lo).astype(np.intp)
+        offs = (raw.view(np.uint64) - lo).view(np.intp)  # < 2**63: the same bits as intp, no copy
         counts = np.bincount(offs)
         nz = np.flatnonzero(counts)
         vals = (nz.astype(np.uint64) + lo).view(raw.dtype)
@@ -119,9 +121,12 @@ def _integers(cp: ColumnProfile, s: pd.Series) -> tuple[ColumnProfile, np.ndarra
         cp.topk = TopK.of(vals, counts[nz])
         if cp.distinct.is_exact:
             cp.counts = _sorted_counts(vals, counts[nz])
-        lookup = np.zeros(len(counts), np.uint64)
-        lookup[nz] = hu
-        hv = lookup[offs]
+        if len(counts) <= 1 << 16:  # a table that stays in cache: look the row hashes up
+            lookup = np.zeros(len(counts), np.uint64)
+            lookup[nz] = hu
+            hv = lookup[offs]
+        else:  # wide: hashing each row again costs less than random reads from a large table
+            hv = hash_numbers(raw)
     else:
         hv = hash_numbers(raw)
         cp.distinct = Distinct.of(hv)
@@ -130,7 +135,7 @@ def _integers(cp: ColumnProfile, s: pd.Series) -> tuple[ColumnProfile, np.ndarra
             cp.topk = TopK.of(vc.index, vc.to_numpy())
             cp.counts = _sorted_counts(vc.index.to_numpy(), vc.to_numpy())
     if cp.counts is None:
-        cp.sketch = _kll(x)
+        cp.sketch = _kll(x, cp.moments.min, cp.moments.max)
     if null is None:
         return cp, hv
     h = np.full(len(s), _NULL_HASH)
@@ -149,11 +154,12 @@ def _strings(cp: ColumnProfile, s: pd.Series) -> tuple[ColumnProfile, np.ndarray
     if isinstance(s.dtype, pd.CategoricalDtype):
         codes = s.cat.codes.to_numpy().astype(np.intp)
         uniques = s.cat.categories.astype(str)
+    elif isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+        codes, uniques = _arrow_codes(s)
     else:
         codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    null = codes < 0
-    cp.null_count = int(null.sum())
-    counts = np.bincount(codes[~null], minlength=len(uniques)) if len(uniques) else np.zeros(0, np.int64)
+    counts = np.bincount(codes + 1, minlength=len(uniques) + 1)  # slot 0: the nulls (code -1)
+    cp.null_count, counts = int(counts[0]), counts[1:]
     used = counts > 0
     u = pd.Index(np.asarray(uniques, dtype=object)[used], dtype=object)
     if len(u) and pd.api.types.infer_dtype(u) != "string":  # categories may be numbers or dates
@@ -173,6 +179,18 @@ def _strings(cp: ColumnProfile, s: pd.Series) -> tuple[ColumnProfile, np.ndarray
     full = np.full(len(uniques) + 1, _NULL_HASH)  # the last slot serves code -1 (null)
     full[:-1][used] = hu
     return cp, full[codes]
+
+
+def _arrow_codes(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    "Codes (-1: null) and uniques in order of first appearance, as `pd.factorize` gives, from Arrow's dictionary encoding (~15% faster)."
+    import pyarrow as pa
+
+    arr = s.array.__arrow_array__()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    d = arr.dictionary_encode()
+    idx = d.indices.fill_null(-1) if d.indices.null_count else d.indices
+    return idx.to_numpy(zero_copy_only=False).astype(np.intp), d.dictionary.to_numpy(zero_copy_only=False)
 
 
 def _to_text(v) -> str:

@@ -61,7 +61,7 @@ def test_threads_when_fork_disabled(frame, monkeypatch):
 def test_stream_of_small_chunks_is_profiled_in_batches(frame, monkeypatch):
     sizes = []
     real = P._profile_frame
-    monkeypatch.setattr(P, "_profile_frame", lambda df, n_jobs=None: sizes.append(sum(map(len, df)) if isinstance(df, list) else len(df)) or real(df, n_jobs))
+    monkeypatch.setattr(P, "_profile_frame", lambda df, n_jobs=None, rows="exact": sizes.append(sum(map(len, df)) if isinstance(df, list) else len(df)) or real(df, n_jobs, rows))
     chunks = [frame.iloc[i:i + 20_000] for i in range(0, len(frame), 20_000)]
     streamed = mb.profile(iter(chunks), n_jobs=2)
     assert sizes == [len(frame)]  # 13 chunks of one schema joined into one batch (under BATCH_ROWS)
@@ -71,7 +71,7 @@ def test_stream_of_small_chunks_is_profiled_in_batches(frame, monkeypatch):
 def test_chunks_of_another_schema_are_not_joined(monkeypatch):
     sizes = []
     real = P._profile_frame
-    monkeypatch.setattr(P, "_profile_frame", lambda df, n_jobs=None: sizes.append(sum(map(len, df)) if isinstance(df, list) else len(df)) or real(df, n_jobs))
+    monkeypatch.setattr(P, "_profile_frame", lambda df, n_jobs=None, rows="exact": sizes.append(sum(map(len, df)) if isinstance(df, list) else len(df)) or real(df, n_jobs, rows))
     a = pd.DataFrame({"x": [1.0, None, 3.0]})
     b = pd.DataFrame({"x": [None, None]}, dtype=object)  # all null: read as objects
     p = mb.profile(iter([a, a, b, a]))
