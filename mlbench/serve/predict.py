@@ -11,7 +11,6 @@ import json
 import os
 import time
 import uuid
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -20,152 +19,14 @@ import pandas as pd
 
 from ..data.load import _files, _scan_file, fingerprint, scan
 from ..data.profile import _is_dask
-from ..data.spill import atomic_write
 from ..errors import DataError
+from .batch import (MANIFEST, SUMMARY, BatchResult, _clean_temps, _missing, _parquet_bytes, _score,  # noqa: F401
+                                 _write, conform)
 
 # %% auto #0
-__all__ = ['MANIFEST', 'SUMMARY', 'conform', 'BatchResult', 'predict']
-
-# %% ../../nbs/57_serve.predict.ipynb #59da5ccb
-MANIFEST = "_manifest.json"
-SUMMARY = "_summary.json"
-
-
-def _int_range(dtype: str) -> tuple[float, float]:
-    try:
-        info = np.iinfo(np.dtype(dtype))
-        return float(info.min), float(info.max)
-    except TypeError:
-        return -2.0 ** 63, 2.0 ** 63 - 1
-
-
-def _missing(schema: dict, columns) -> str | None:
-    "What is wrong when `columns` lack some of the model's columns; None when all are there."
-    need = [c["name"] for c in schema["columns"] if c["name"] not in columns]
-    return f"columns {need} are missing from the input; the model needs {[c['name'] for c in schema['columns']]}" \
-        if need else None
-
-
-def conform(schema: dict, df: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
-    """Check a chunk against a packaged schema as the service does, vectorized: (the rows that pass in the model's
-    column order and dtypes, the mask of rows rejected, one reject per (row, field) with its reason)."""
-    cols = schema["columns"]
-    why = _missing(schema, df.columns)
-    if why:
-        raise DataError(why)
-    n = len(df)
-    bad = np.zeros(n, bool)
-    found: list[pd.DataFrame] = []
-
-    def reject(mask, name, why, values):
-        mask = np.asarray(mask, bool)
-        if mask.any():
-            idx = np.flatnonzero(mask)
-            found.append(pd.DataFrame({"row": idx, "field": name, "reason": why,
-                                       "value": pd.Series(values).iloc[idx].astype(str).to_numpy()}))
-            bad[idx] = True
-
-    out = {}
-    for c in cols:
-        name, kind, s = c["name"], c["kind"], df[c["name"]].reset_index(drop=True)
-        null = s.isna().to_numpy()
-        if not c["nullable"]:
-            reject(null, name, "missing value (the column had none in training)", s)
-        if kind in ("numeric", "integer"):
-            v = pd.to_numeric(s, errors="coerce").astype("float64")
-            vals = v.to_numpy()
-            reject(np.isnan(vals) & ~null, name, "not a number", s)
-            reject(np.isinf(vals), name, "not a finite number", s)
-            if kind == "integer":
-                lo, hi = _int_range(c["dtype"])
-                with np.errstate(invalid="ignore"):
-                    reject(np.isfinite(vals) & ((vals != np.round(vals)) | (vals < lo) | (vals > hi)), name,
-                           f"not an integer of {c['dtype']}", s)
-            lo = -np.inf if c.get("min") is None else c["min"]
-            hi = np.inf if c.get("max") is None else c["max"]
-            with np.errstate(invalid="ignore"):
-                reject(np.isfinite(vals) & ((vals < lo) | (vals > hi)), name,
-                       f"outside the range seen in training [{c.get('min')}, {c.get('max')}]", s)
-            out[name] = vals
-        elif kind in ("string", "categorical") and c.get("categories") is not None:
-            cat = pd.Categorical(s, categories=c["categories"])  # one pass: the check and the model's dtype
-            reject((cat.codes == -1) & ~null, name, f"a category not seen in training ({len(c['categories'])} known)", s)
-            out[name] = cat if kind == "categorical" else s
-        elif kind == "datetime":
-            t = pd.to_datetime(s, errors="coerce", utc="UTC" in c["dtype"], format="mixed")
-            reject(t.isna().to_numpy() & ~null, name, "not a date", s)
-            out[name] = t
-        elif kind == "boolean":
-            ok = s.isin([True, False]).to_numpy()
-            reject(~ok & ~null, name, "not a boolean", s)
-            out[name] = s
-        else:
-            out[name] = s
-    keep = ~bad
-    X = pd.DataFrame({c["name"]: _as_model(c, out[c["name"]][keep] if isinstance(out[c["name"]], (np.ndarray, pd.Categorical))
-                                           else out[c["name"]][keep].reset_index(drop=True)) for c in cols})
-    rejects = pd.concat(found, ignore_index=True) if found else pd.DataFrame(
-        {"row": pd.Series([], dtype="int64"), "field": pd.Series([], dtype=object),
-         "reason": pd.Series([], dtype=object), "value": pd.Series([], dtype=object)})
-    return X, bad, rejects
-
-
-def _as_model(c: dict, v):
-    "One column's checked values in the model's dtype (as the service builds them)."
-    kind = c["kind"]
-    if kind == "numeric":
-        return np.asarray(v, dtype=float)
-    if kind == "integer":
-        return np.asarray(v, dtype=float) if c["nullable"] else np.asarray(v, dtype=float).astype(c["dtype"])
-    if kind == "categorical":
-        return v if isinstance(v, pd.Categorical) else pd.Categorical(v, categories=c["categories"])
-    if kind == "boolean":
-        return np.asarray(v, dtype=object if c["nullable"] else bool)
-    if kind == "datetime":
-        return v
-    return pd.array(np.asarray(v, dtype=object), dtype=c["dtype"]) if c["dtype"] != "object" else np.asarray(v, dtype=object)
+__all__ = ['predict']
 
 # %% ../../nbs/57_serve.predict.ipynb #7a2c54b9
-@dataclass
-class BatchResult:
-    "What a batch scoring job did: rows read, scored and rejected, where the output went, how long it took."
-    tag: str
-    rows: int = 0
-    scored: int = 0
-    rejected: int = 0
-    chunks: int = 0
-    resumed_chunks: int = 0  # chunks a previous run had written, skipped
-    skipped_files: list = field(default_factory=list)  # [{"file", "reason"}]: unreadable or of another schema (skip_bad)
-    seconds: float = 0.0
-    out: Path | None = None
-    predictions: pd.DataFrame | None = field(default=None, repr=False)  # in memory, when no `out` was given
-    rejected_rows: pd.DataFrame | None = field(default=None, repr=False)  # in memory, when no `out` was given
-
-    @property
-    def rows_per_s(self) -> float:
-        return self.rows / self.seconds if self.seconds else 0.0
-
-    def summary(self) -> dict:
-        return {"tag": self.tag, "rows": self.rows, "scored": self.scored, "rejected": self.rejected,
-                "chunks": self.chunks, "resumed_chunks": self.resumed_chunks, "seconds": round(self.seconds, 3),
-                "rows_per_s": round(self.rows_per_s, 1), "out": None if self.out is None else str(self.out),
-                "skipped_files": self.skipped_files}
-
-    def read(self) -> pd.DataFrame:
-        "The predictions (from memory, or the output dataset's parts in order)."
-        if self.predictions is not None:
-            return self.predictions
-        parts = sorted(self.out.glob("part-*.parquet"))
-        return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True) if parts else pd.DataFrame()
-
-    def rejects(self) -> pd.DataFrame:
-        "One row per rejected (row, field): row id, field, reason, value."
-        if self.out is None:
-            return self.rejected_rows if self.rejected_rows is not None else pd.DataFrame()
-        parts = sorted((self.out / "rejects").glob("part-*.parquet"))
-        return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True) if parts else pd.DataFrame()
-
-
 def _key(tag, source, chunk_rows, proba, keep, query, skip_bad) -> str:
     src = fingerprint(source) if isinstance(source, pd.DataFrame) else str(source)
     return json.dumps({"tag": tag, "source": src, "chunk_rows": chunk_rows, "proba": proba, "keep": keep,
@@ -189,22 +50,6 @@ def _chunks(data, chunk_rows, query, bad: dict, skip_bad: bool):
             if not skip_bad:
                 raise DataError(f"{e} (skip_bad=True skips unreadable files)", source=path) from None
             bad[path] = str(e)
-
-
-def _write(path: Path, data: bytes) -> None:
-    try:
-        atomic_write(path, data)
-    except OSError as e:
-        raise DataError(f"out: cannot write {path.name} in {path.parent} ({e.strerror or e}); nothing partial is "
-                        "left under its name: free space and run the same job again to resume", source=str(path)) from e
-
-
-def _parquet_bytes(df: pd.DataFrame) -> bytes:
-    import io
-
-    buf = io.BytesIO()
-    df.to_parquet(buf, index=False)
-    return buf.getvalue()
 
 
 class _Behind:
@@ -272,121 +117,6 @@ def _finish(out, i, o, rej, done, entry, key, feed, X, pred, pr, ms) -> None:
         feed.add(i, X, pred, pr, ms)
 
 # %% ../../nbs/57_serve.predict.ipynb #5d16053b
-def _clean_temps(out: Path) -> None:
-    "Temp files a killed writer left (a part is renamed into place only when whole): removed before resuming."
-    for d in (out, out / "rejects"):
-        for p in d.glob(".part-*.tmp") if d.is_dir() else []:
-            p.unlink(missing_ok=True)
-
-
-def _score(model, tag, schema, chunk, offset, proba, keep, classes):
-    "One chunk: (output frame, rejects, the checked inputs, predictions, probabilities, model milliseconds)."
-    n = len(chunk)
-    X, bad, rej = conform(schema, chunk)
-    ids = np.arange(offset, offset + n, dtype=np.int64)
-    t1 = time.perf_counter()
-    pred = model.predict(X) if len(X) else np.array([])
-    pr = model.predict_proba(X) if proba and len(X) else None
-    ms = (time.perf_counter() - t1) * 1000
-    o = chunk.reset_index(drop=True).loc[~bad, keep].reset_index(drop=True)
-    o.insert(0, "row_id", ids[~bad])
-    o["prediction"] = pred
-    if pr is not None:
-        for j, cls in enumerate(classes):
-            o[f"proba_{cls}"] = pr[:, j]
-    o["model"] = tag
-    rej = rej.assign(row_id=ids[rej["row"].to_numpy()])[["row_id", "field", "reason", "value"]]
-    return o, rej, X, pred, pr, ms
-
-
-_MODELS: dict = {}  # tag -> model, once per process (a Dask worker scores many partitions with one load)
-_LOGGERS: dict = {}  # (tag, store) -> this worker's WindowLogger of batch windows
-
-
-def _store_where(monitor) -> str:
-    "A monitor store as a path or URL a Dask worker can open (a store object's own location, password included)."
-    from mlbench.data.logbackend import DirStore, SqlStore
-
-    if isinstance(monitor, DirStore):
-        return str(monitor.root)
-    if isinstance(monitor, SqlStore):
-        return monitor.engine.url.render_as_string(hide_password=False)
-    if isinstance(monitor, (str, os.PathLike)):
-        return str(monitor)
-    raise TypeError(f"monitor: expected a folder, a SQL URL or a store, got {type(monitor).__name__}")
-
-
-def _worker_logger(pm, monitor: str, classes):
-    "This worker's logger of batch windows for `pm` into `monitor` (one per process, like the model)."
-    from mlbench.data.logstore import WindowLogger
-
-    k = (pm.tag, monitor)
-    if k not in _LOGGERS:
-        _LOGGERS[k] = WindowLogger(monitor, pm.name, pm.tag, classes=classes, source="batch",
-                                   worker=f"batch-{pm.tag.partition(':')[2]}-{os.uname().nodename}-{os.getpid()}-"
-                                          f"{uuid.uuid4().hex[:8]}")
-    return _LOGGERS[k]
-
-
-def _worker_part(tag, trust, part, i, offset, out, proba, keep, monitor=None):
-    """Score one Dask partition on a worker into out/part-i (skipped when a previous run wrote it); with `monitor`,
-    its inputs and outputs are logged as batch windows and flushed before the part counts as done."""
-    from mlbench.data.profile import dask_worker_malloc
-    from mlbench.registry.store import _read_model, verify
-
-    dask_worker_malloc()
-
-    out = Path(out)
-    done = out / f"part-{i:05d}.parquet"
-    if done.exists():
-        written = pd.read_parquet(done, columns=["row_id"])
-        rejected = out / "rejects" / f"part-{i:05d}.parquet"
-        nrej = pd.read_parquet(rejected, columns=["row_id"])["row_id"].nunique() if rejected.exists() else 0
-        return {"rows": len(part), "scored": len(written), "rejected": int(nrej), "resumed": 1}
-    if tag not in _MODELS:
-        pm = verify(tag, trust=trust)
-        _MODELS[tag] = (pm, _read_model(pm.path, pm.framework, pm.hashes, pm.tag))
-    pm, model = _MODELS[tag]
-    classes = [*getattr(model, "classes_", [])]
-    o, rej, X, pred, pr, ms = _score(model, pm.tag, pm.schema, part, offset, proba, keep, classes)
-    if len(rej):  # rejects first: a part file present means its chunk is complete
-        atomic_write(out / "rejects" / f"part-{i:05d}.parquet", _parquet_bytes(rej))
-    if monitor is not None and len(X):
-        logger = _worker_logger(pm, monitor, classes)
-        logger.add(X, pred, pr, [f"batch-part-{i}"], [len(X)], [ms])
-        logger.flush()
-    atomic_write(done, _parquet_bytes(o))
-    return {"rows": len(part), "scored": len(X), "rejected": int(rej["row_id"].nunique()), "resumed": 0}
-
-
-def _predict_dask(pm, ddf, out, proba, keep, trust, monitor=None) -> BatchResult:
-    "Each partition scored on a worker into its own part; row ids from the partition lengths."
-    import dask
-
-    if out is None:
-        raise ValueError("out: a Dask DataFrame is scored into a folder both the client and the workers can write")
-    missing = [k for k in keep if k not in ddf.columns]
-    if missing:
-        raise DataError(f"keep: columns {missing} are not in the input")
-    out = Path(out)
-    if out.exists() and any(p for p in out.iterdir() if not p.name.startswith(("part-", "rejects", "_", ".part-"))):
-        raise DataError(f"out: {out} exists and holds files that are not a batch output; choose a new folder")
-    out.mkdir(parents=True, exist_ok=True)
-    _clean_temps(out)
-    t0 = time.perf_counter()
-    lengths = ddf.map_partitions(len).compute()
-    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(int)
-    where = None if monitor is None else _store_where(monitor)
-    tasks = [dask.delayed(_worker_part)(pm.tag, trust, part, i, int(offsets[i]), str(out), proba, keep, where)
-             for i, part in enumerate(ddf.to_delayed())]
-    counts = dask.compute(*tasks)
-    res = BatchResult(pm.tag, rows=sum(c["rows"] for c in counts), scored=sum(c["scored"] for c in counts),
-                      rejected=sum(c["rejected"] for c in counts), chunks=len(counts),
-                      resumed_chunks=sum(c["resumed"] for c in counts), seconds=time.perf_counter() - t0, out=out)
-    atomic_write(out / SUMMARY, json.dumps(res.summary(), indent=1).encode())
-    return res
-
-
 def predict(tag: str,  # packaged model: name:version, name:latest or name:production
             data,  # what `mb.scan` reads (DataFrame, CSV/Parquet file or folder of any size, fsspec or SQL URL), or a Dask DataFrame
             out=None,  # a folder for the Parquet dataset (one part per chunk); None: predictions returned in memory
@@ -415,6 +145,8 @@ def predict(tag: str,  # packaged model: name:version, name:latest or name:produ
     if proba and not hasattr(model, "predict_proba"):
         raise ValueError(f"proba: {pm.tag} has no predict_proba (not a classifier?)")
     if _is_dask(data):
+        from mlbench.serve.predict_dask import _predict_dask
+
         return _predict_dask(pm, data, out, proba, keep, trust, monitor)
     classes = [*getattr(model, "classes_", [])]
     res, done, key = BatchResult(pm.tag), {}, None

@@ -108,6 +108,25 @@ def test_a_killed_job_resumes_to_the_same_output(packaged, tmp_path):
     assert not list(out.glob(".*.tmp"))  # no temp file left behind
 
 
+def test_a_resumed_job_removes_every_temp_file_a_killed_writer_left(packaged, tmp_path):
+    "A kill can land inside the write of a part, a reject part or the manifest: each leaves its own temp file."
+    tag, X = packaged
+    out = tmp_path / "out"
+    mb.predict(tag, X, out=out, chunk_rows=1000, progress=False)
+    (out / "part-00002.parquet").unlink()
+    manifest = json.loads((out / "_manifest.json").read_text())
+    del manifest["chunks"]["2"]
+    (out / "_manifest.json").write_text(json.dumps(manifest))
+    stray = [out / "._manifest.json.99.0badf00d.tmp", out / ".part-00002.parquet.99.0badf00d.tmp",
+             out / "rejects" / ".part-00002.parquet.99.0badf00d.tmp"]
+    (out / "rejects").mkdir(exist_ok=True)
+    for p in stray:
+        p.write_bytes(b"half")
+    res = mb.predict(tag, X, out=out, chunk_rows=1000, progress=False)
+    assert res.resumed_chunks == 3 and res.scored == 4000
+    assert not [p for p in stray if p.exists()]
+
+
 def test_chunks_are_logged_to_the_monitor_store(packaged, tmp_path):
     tag, X = packaged
     store = tmp_path / "store"
