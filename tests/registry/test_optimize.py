@@ -227,3 +227,34 @@ def test_export_runs_in_a_fresh_venv_with_only_onnxruntime_and_numpy(forest, dat
                        capture_output=True, text=True, timeout=120, env={"PATH": os.environ["PATH"]}, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     assert r.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_histgradientboosting_converts_and_prunes(data, task):
+    "The issue's HistGradientBoosting case: an ONNX form equal on every row, and a shorter prefix within the budget."
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.metrics import r2_score, roc_auc_score
+    from sklearn.pipeline import make_pipeline
+
+    X, y, Xe, ye = data
+    if task == "regression":
+        y, ye = X["sched_dep_time"].to_numpy() / 100.0, Xe["sched_dep_time"].to_numpy() / 100.0  # from the rest
+        X, Xe = X.drop(columns="sched_dep_time"), Xe.drop(columns="sched_dep_time")
+        est = HistGradientBoostingRegressor(max_iter=80, random_state=0)
+    else:
+        est = HistGradientBoostingClassifier(max_iter=80, random_state=0)
+    model = make_pipeline(_ct(dense=True), est).fit(X, y)
+    tag = mb.package(model, f"opt-hgb-{task[:3]}", reference=X)
+    res = mb.optimize(tag, Xe, ye, targets=("onnx", "prune"), max_metric_drop=0.005)
+    onx = res["onnx"]
+    assert onx.within and onx.evaluation["flipped"] == 0 and onx.golden["flipped"] == 0
+    own = r2_score(ye, model.predict(Xe)) if task == "regression" else roc_auc_score(ye, model.predict_proba(Xe)[:, 1])
+    assert res.metric == ("r2" if task == "regression" else "roc_auc") and res.original.metric == own
+    assert abs(onx.delta) < 1e-4
+    (pruned,) = [c for c in res.candidates if c.name.startswith("prune-")]
+    k = n_trees(pruned.source)
+    assert k < 80 and pruned.evaluation["flipped"] == 0  # the ONNX prefix agrees with the scikit-learn prefix
+    assert own - pruned.metric <= 0.005 + 1e-9 and pruned.size < onx.size
+    new = res.package(pruned.name)
+    assert models.get(new).lineage["parent"] == tag
+    assert json.loads(models.get(new).read("parity.json"))["candidate"] == pruned.name
