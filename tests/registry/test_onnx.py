@@ -165,3 +165,27 @@ def test_parity_names_the_flipped_rows(data):
     expect = num.index[a.predict(num) != b.predict(num)]
     assert p.flipped == len(expect) > 0 and p.flipped_rows == list(expect[:50])
     assert p.label_agreement == pytest.approx(1 - len(expect) / len(num)) and p.max_abs_diff > 0.01
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_tabularnet_exports_with_its_preprocessing(data, task):
+    "TabularNet through torch.onnx.export: NaNs, a boolean column, unseen categories, against its own predictions."
+    from mlbench.tune.torch import TabularNetClassifier, TabularNetRegressor
+
+    X, y, delay = data
+    X = X.assign(night=X["sched_dep_time"] < 600)  # a boolean: a categorical column for TabularNet
+    if task == "classification":
+        net = TabularNetClassifier(hidden=(32, 16), max_epochs=4, seed=0).fit(X, y)
+    else:
+        net = TabularNetRegressor(hidden=(32,), max_epochs=4, seed=0).fit(X, delay)
+    onx = OnnxModel(to_onnx(net, X))
+    new = X.head(300).copy()
+    new.loc[new.index[:20], "carrier"] = "ZZ"  # never seen in training: code 0, as TabularNet does
+    new.loc[new.index[20:40], "origin"] = None
+    for rows in (X, new):
+        if task == "classification":
+            assert np.abs(onx.predict_proba(rows) - net.predict_proba(rows)).max() < 1e-4
+            assert parity(net, onx, rows).label_agreement >= 0.999
+        else:
+            assert np.abs(onx.predict(rows) - net.predict(rows)).max() < 1e-3 * np.abs(net.predict(rows)).max()
+    assert onx.spec["kinds"]["night"] == "string" and onx.spec["kinds"]["dep_time"] == "float"

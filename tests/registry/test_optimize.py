@@ -260,3 +260,23 @@ def test_histgradientboosting_converts_and_prunes(data, task):
     new = res.package(pruned.name)
     assert models.get(new).lineage["parent"] == tag
     assert json.loads(models.get(new).read("parity.json"))["candidate"] == pruned.name
+
+
+def test_tabularnet_is_exported_quantized_and_packaged(data):
+    from sklearn.metrics import roc_auc_score
+
+    from mlbench.tune.torch import TabularNetClassifier
+
+    X, y, Xe, ye = data
+    net = TabularNetClassifier(hidden=(64, 32), max_epochs=5, seed=0).fit(X, y)
+    tag = mb.package(net, "opt-net", reference=X)
+    res = mb.optimize(tag, Xe, ye)
+    assert [c.name for c in res.candidates] == ["original", "onnx", "onnx-int8"]
+    assert "not a tree ensemble" in dict(res.skipped)["prune"]
+    assert res.original.metric == roc_auc_score(ye, net.predict_proba(Xe)[:, 1])
+    onx, q = res["onnx"], res["onnx-int8"]
+    assert onx.within and onx.evaluation["max_abs_diff"] < 1e-4 and abs(onx.delta) < 1e-4
+    assert q.size < onx.size and q.evaluation["rows"] == len(Xe)
+    new = res.package("onnx")
+    loaded = models.load(new)
+    assert isinstance(loaded, OnnxModel) and np.abs(loaded.predict_proba(Xe) - net.predict_proba(Xe)).max() < 1e-4
