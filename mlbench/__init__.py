@@ -19,6 +19,7 @@ from mlbench.tune.space import SweepError, space
 from mlbench.tune.sweep import Sweep, tune
 from mlbench import registry as models  # `mb.models`: the registry package
 from mlbench.registry.store import package
+from mlbench.registry.optimize import OptimizeResult, optimize  # ONNX, int8, fewer trees; skl2onnx/onnxruntime load inside
 from mlbench.serve.predict import predict  # batch scoring; the module imports no server library
 from mlbench.pipeline.gate import GateResult, gate
 from mlbench import monitor  # `mb.monitor`: the monitoring package
@@ -26,4 +27,4 @@ from mlbench import monitor  # `mb.monitor`: the monitoring package
 __version__ = "0.0.1"
 
 __all__ = ["load", "scan", "fingerprint", "flights", "profile", "Profile", "ColumnProfile", "Suite",
-           "ValidationResult", "drift", "DriftReport", "model_drift", "ModelDrift", "tune", "space", "Sweep", "SweepError", "models", "monitor", "package", "predict", "gate", "GateResult", "MlbenchError", "DataError", "ColumnError", "FormatError"]
+           "ValidationResult", "drift", "DriftReport", "model_drift", "ModelDrift", "tune", "space", "Sweep", "SweepError", "models", "monitor", "package", "optimize", "OptimizeResult", "predict", "gate", "GateResult", "MlbenchError", "DataError", "ColumnError", "FormatError"]

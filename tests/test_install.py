@@ -166,6 +166,15 @@ SMOKE = {
         m = TabularNetClassifier(max_epochs=3).fit(X, y)
         assert m.predict(X).shape == (200,)
         """),
+    "onnx": ("py", """
+        import numpy as np, pandas as pd
+        from sklearn.linear_model import LogisticRegression
+        from mlbench.registry.onnx import OnnxModel, to_onnx
+        X = pd.DataFrame(np.random.default_rng(0).normal(size=(200, 3)), columns=list("abc"))
+        y = (X["a"] > 0).astype(int)
+        m = LogisticRegression().fit(X, y)
+        assert (OnnxModel(to_onnx(m, X)).predict(X) == m.predict(X)).all()
+        """),
     "tune": ("py", """
         import numpy as np, mlbench as mb
         from sklearn.linear_model import LogisticRegression

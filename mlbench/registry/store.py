@@ -27,6 +27,7 @@ from ..data.profile import Profile, profile
 from ..data.validate import Suite
 from .integrity import (MODEL_YAML, IntegrityError, ModelError, differences,  # noqa: F401
                                         read_checked, tree_hashes)
+from .onnx import OnnxModel
 from .provenance import (_check_package, _git, _plain, _study, _versions, environment, environment_hash, environment_lock,
                                          schema_of)
 
@@ -39,8 +40,8 @@ __all__ = ['STAGES', 'GOLDEN_ROWS', 'ARTIFACTS', 'home', 'package', 'PackagedMod
 # ModelError and IntegrityError live in mlbench.registry.integrity (imported above, exported by mlbench.registry)
 STAGES = ("none", "staging", "production", "archived")
 GOLDEN_ROWS = 200  # golden rows kept when no held-out set is given
-ARTIFACTS = ("saved_model.pkl", "weights.pt", "reference_profile.json", "suite.yaml", "schema.json", "golden.parquet",
-             "environment.txt")
+ARTIFACTS = ("saved_model.pkl", "weights.pt", "model.onnx", "parity.json", "reference_profile.json", "suite.yaml",
+             "schema.json", "golden.parquet", "environment.txt")
 
 # %% ../../nbs/41_registry.store.ipynb #e49db23a
 def home() -> Path:
@@ -117,6 +118,8 @@ def _read_model(folder: Path, fw: str, hashes=_RECORDED, who: str | None = None)
     who = who or f"{folder.parent.name}:{folder.name}"
     if hashes is _RECORDED:
         hashes = _record(who)[0] if folder.resolve().parent.parent == (home() / "models").resolve() else None
+    if fw == "onnx":  # an optimized version (mb.optimize): ONNX Runtime runs it, no pickle is read
+        return OnnxModel(_artifact(folder, "model.onnx", hashes, who))
     if fw == "torch":
         import torch
 
