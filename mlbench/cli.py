@@ -16,6 +16,7 @@ from typing import Optional
 import pandas as pd
 import typer
 
+from .cli_models import export_cmd, optimize_cmd
 from .cli_pipeline import init_pipeline_cmd, run_cmd
 from .errors import MlbenchError, require
 from .pipeline.spec import init_pipeline  # noqa: F401 (`mlbench.cli.init_pipeline`, its home before)
@@ -196,6 +197,8 @@ def tune_cmd(
 
 
 app.command("run")(run_cmd)  # the pipeline verbs live in mlbench.cli_pipeline
+app.command("optimize")(optimize_cmd)  # the optimization verbs live in mlbench.cli_models
+app.command("export")(export_cmd)
 app.command("init-pipeline")(init_pipeline_cmd)
 
 
