@@ -23,7 +23,7 @@ from ..errors import MlbenchError
 # %% auto #0
 __all__ = ['CONDITIONS', 'LOWER_IS_BETTER', 'GateError', 'GateFailed', 'Condition', 'GateResult', 'condition_rows_html',
            'gate_html', 'metric_condition', 'suite_condition', 'drift_condition', 'read_lock', 'environment_condition',
-           'golden_condition', 'gate']
+           'golden_condition', 'parity_condition', 'gate']
 
 # %% ../../nbs/65_pipeline.gate.ipynb #7231e16c
 class GateError(MlbenchError, ValueError):
@@ -34,7 +34,7 @@ class GateFailed(MlbenchError):
     "Raised by `GateResult.raise_if_failed()`: the candidate must not be promoted."
 
 
-CONDITIONS = ("metric", "suite", "drift", "environment", "golden")
+CONDITIONS = ("metric", "suite", "drift", "environment", "golden", "parity")  # parity: optimized versions only
 LOWER_IS_BETTER = re.compile(r"(^|_)(loss|log_loss|mae|mse|rmse|mape|error|brier)($|_)")
 
 # %% ../../nbs/65_pipeline.gate.ipynb #cace87a7
@@ -383,6 +383,25 @@ def golden_condition(cand, url: str | None = None, tol: float = 1e-9) -> Conditi
     ev = {k: d[k] for k in ("url", "rows", "mismatched_rows", "seconds")} | {"mismatches": d["mismatches"][:20]}
     return Condition("golden", "pass" if res.ok else "fail", res.summary(), ev)
 
+
+def parity_condition(cand) -> Condition | None:
+    "Condition 6, for an optimized version only (None otherwise): its labels equal its parent's on the golden set."
+    from mlbench.registry import store as models
+    from mlbench.registry.portable import parent_parity
+
+    try:
+        got = parent_parity(cand)
+    except models.ModelError as e:  # the parent is gone, or its files changed
+        return Condition("parity", "fail", f"the parent could not be checked: {e}", {"error": str(e)})
+    if got is None:
+        return None
+    parent, par = got
+    ev = {"parent": parent, **par.to_dict()}
+    if par.equal:
+        return Condition("parity", "pass", f"labels equal {parent}'s on its {par.rows} golden rows", ev)
+    return Condition("parity", "fail", f"{par.flipped} of {par.rows} golden rows labelled differently from {parent}'s"
+                     f" (rows {', '.join(map(str, par.flipped_rows[:10]))})", ev)
+
 # %% ../../nbs/65_pipeline.gate.ipynb #e8020eb7
 def _number(name: str, v, lo=-math.inf, hi=math.inf) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or not math.isfinite(float(v)) \
@@ -446,6 +465,7 @@ def gate(candidate: str,  # the packaged model to promote (name:version)
                  Condition("environment", "skip", "turned off (check_env=False, --no-env)", {"reason": "turned off"}))
     conds.append(golden_condition(cand, url) if check_golden else
                  Condition("golden", "skip", "turned off (check_golden=False, --no-golden)", {"reason": "turned off"}))
+    conds += [c for c in [parity_condition(cand)] if c is not None]
     res = GateResult(cand.tag, None if base is None else base.tag, conds, strict, time.perf_counter() - t0)
     if baseline is None:
         _note_production(cand, base, res)

@@ -20,7 +20,7 @@ from .provenance import environment, environment_hash, environment_lock
 MIN_AGREEMENT = 0.999  # share of evaluation rows with the parent's label that an ONNX version needs
 
 # %% auto #0
-__all__ = ['MIN_AGREEMENT', 'ParityError', 'package_onnx', 'export']
+__all__ = ['MIN_AGREEMENT', 'ParityError', 'package_onnx', 'parent_parity', 'export']
 
 # %% ../../nbs/46_registry.portable.ipynb #e8bb2893
 class ParityError(ModelError):
@@ -95,6 +95,17 @@ def package_onnx(parent: str,  # the tag of the packaged original
         tag = str(bm.tag)
     store._register(tag, pm.name, tree_hashes(Path(store._bento(tag).path), tag), f"optimized from {pm.tag}")
     return tag
+
+# %% ../../nbs/46_registry.portable.ipynb #a46p0002
+def parent_parity(pm) -> tuple[str, Parity] | None:
+    "(parent tag, Parity of `pm` against it on the parent's golden rows) for an optimized version; else None."
+    parent = pm.lineage.get("parent")
+    if not parent:
+        return None
+    ppm = store.verify(parent)
+    original = store._read_model(ppm.path, ppm.framework, ppm.hashes, ppm.tag)
+    model = store._read_model(pm.path, pm.framework, pm.hashes, pm.tag)
+    return ppm.tag, parity(original, model, ppm.golden()[_columns(ppm)])
 
 # %% ../../nbs/46_registry.portable.ipynb #3d413fda
 _ONNX_TYPES = {"float": "tensor(float)", "string": "tensor(string)"}
