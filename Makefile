@@ -62,6 +62,7 @@ bench: $(STAMP) $(PEERS_STAMP)
 	$(BIN)/python bench/pipeline.py | tee /dev/stderr | tail -n 1 >> bench/results.jsonl
 	$(BIN)/python bench/lab.py | tee /dev/stderr | tail -n 1 >> bench/results.jsonl
 	$(BIN)/python bench/validate.py | tee /dev/stderr | tail -n 1 >> bench/results.jsonl
+	$(BIN)/python bench/optimize.py | tee /dev/stderr | tail -n 1 >> bench/results.jsonl
 
 clean:
 	rm -rf $(VENV) .venv-peers demo_out .pytest_cache .hypothesis mlbench/labextension extension/node_modules extension/lib
