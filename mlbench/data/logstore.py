@@ -76,7 +76,9 @@ class WindowLogger:
             raise StoreError(f"window_s: {window_s} must be at least 1 second")
         # one writer per model version and logger: a router holding two versions writes two sets of files, and a
         # restarted container (same hostname, same pid) never overwrites the windows of the one before it
-        self.worker = worker or _check(f"{tag.partition(':')[2] or 'v'}-{os.uname().nodename}-{os.getpid()}-"
+        # (a batch job's writers are named batch-<version>-..., so a store's files say which wrote them)
+        self.worker = worker or _check(f"{'batch-' if self.append else ''}{tag.partition(':')[2] or 'v'}-"
+                                       f"{os.uname().nodename}-{os.getpid()}-"
                                        f"{uuid.uuid4().hex[:8]}", "worker")
         self.spill = Spill(spill, self.worker, _store_id(self.store))  # what the store refused waits here
         self.max_windows = max(1, int(max_windows))

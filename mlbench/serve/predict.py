@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import time
-import uuid
 from functools import partial
 from pathlib import Path
 
@@ -167,8 +166,7 @@ def predict(tag: str,  # packaged model: name:version, name:latest or name:produ
     if monitor is not None:
         from mlbench.data.logstore import WindowLogger
 
-        logger = WindowLogger(monitor, pm.name, pm.tag, worker=f"batch-{pm.tag.partition(':')[2]}-"
-                              f"{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex[:8]}", classes=classes,
+        logger = WindowLogger(monitor, pm.name, pm.tag, classes=classes,
                               source="batch")  # flushed by the writer thread (_Feed)
     frames, rejects, bad_files = [], [], {}
     t0, offset, i = time.perf_counter(), 0, -1

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import time
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -47,9 +46,7 @@ def _worker_logger(pm, monitor: str, classes):
 
     k = (pm.tag, monitor)
     if k not in _LOGGERS:
-        _LOGGERS[k] = WindowLogger(monitor, pm.name, pm.tag, classes=classes, source="batch",
-                                   worker=f"batch-{pm.tag.partition(':')[2]}-{os.uname().nodename}-{os.getpid()}-"
-                                          f"{uuid.uuid4().hex[:8]}")
+        _LOGGERS[k] = WindowLogger(monitor, pm.name, pm.tag, classes=classes, source="batch")
     return _LOGGERS[k]
 
 
