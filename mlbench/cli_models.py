@@ -52,12 +52,7 @@ def optimize_cmd(
     if as_json:
         typer.echo(res.to_json())
     else:
-        o = res.original
-        if best is None:
-            typer.echo(f"{res.tag}: no optimized form is within the tolerance (max metric drop {max_metric_drop})")
-        else:
-            typer.echo(f"{res.tag}: best {best.name}: one row {best.p50_ms:.3f} ms against {o.p50_ms:.3f} ms "
-                       f"({o.p50_ms / best.p50_ms:.1f}x), {best.size / 1e6:.2f} MB against {o.size / 1e6:.2f} MB")
+        typer.echo(f"{res.tag}: {res.verdict()}")
         for t, why in res.skipped:
             typer.echo(f"skipped {t}: {why}")
         cols = ["size_mb", "p50_ms", "p99_ms", "rows_per_s", "metric", "delta", "eval_agreement", "within"]

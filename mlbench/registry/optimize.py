@@ -174,6 +174,14 @@ class OptimizeResult:
         ok = [c for c in self.candidates[1:] if c.within]
         return min(ok, key=lambda c: c.p50_ms) if ok else None
 
+    def verdict(self) -> str:
+        "One line: the best candidate against the original (one-row p50, size), or that none is within the tolerance."
+        best, o = self.best, self.original
+        if best is None:
+            return f"no optimized form is within the tolerance (max metric drop {self.max_metric_drop})"
+        return (f"best {best.name}: one row {best.p50_ms:.3f} ms against {o.p50_ms:.3f} ms "
+                f"({o.p50_ms / best.p50_ms:.1f}x), {best.size / 1e6:.2f} MB against {o.size / 1e6:.2f} MB")
+
     def __getitem__(self, name: str) -> Candidate:
         for c in self.candidates:
             if c.name == name:

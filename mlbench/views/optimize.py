@@ -30,10 +30,7 @@ class OptimizeView(W.VBox):
     def __init__(self, result):
         self.result = result
         best = result.best
-        o = result.original
-        verdict = (f"best: <b>{esc(best.name)}</b>, one row {best.p50_ms:.3f} ms against {o.p50_ms:.3f} ms "
-                   f"({o.p50_ms / best.p50_ms:.1f}x), {best.size / 1e6:.2f} MB against {o.size / 1e6:.2f} MB"
-                   if best else "no optimized form is within the tolerance")
+        verdict = esc(result.verdict())
         skipped = "".join(f"<li><b>{esc(t)}</b>: {esc(w)}</li>" for t, w in result.skipped)
         self.header = W.HTML(_wrap(f"<h3>Optimized forms of {esc(result.tag)}</h3><p>{verdict}; metric "
                                    f"{esc(result.metric or 'none (no y_eval)')}, max drop {result.max_metric_drop}</p>"
