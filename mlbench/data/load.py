@@ -162,13 +162,19 @@ def _rows_for(row_bytes: float, chunk_rows: int) -> int:
     return int(max(1, min(chunk_rows, CHUNK_BYTES // max(row_bytes, 1.0))))
 
 
+def _row_bytes(meta, groups, ncols: int) -> float:
+    "A row's size in memory, about: the row groups' uncompressed bytes per row, at least 8 bytes a column."
+    n = sum(meta.row_group(g).num_rows for g in groups)
+    return max(sum(meta.row_group(g).total_byte_size for g in groups) / max(n, 1), 8.0 * ncols)
+
+
 def _scan_parquet(pf, chunk_rows):
     meta = pf.metadata
     names = pf.schema_arrow.names
     small = []  # consecutive small row groups, read together in batches
     for g in range(meta.num_row_groups):
         rg = meta.row_group(g)
-        row_bytes = max(rg.total_byte_size / max(rg.num_rows, 1), 8.0 * len(names))
+        row_bytes = _row_bytes(meta, [g], len(names))
         if rg.num_rows * row_bytes <= CHUNK_BYTES:
             small.append(g)
             continue
@@ -191,9 +197,7 @@ def _scan_parquet(pf, chunk_rows):
 
 
 def _parquet_batches(pf, groups, chunk_rows, names):
-    meta = pf.metadata
-    n = sum(meta.row_group(g).num_rows for g in groups)
-    row_bytes = max(sum(meta.row_group(g).total_byte_size for g in groups) / max(n, 1), 8.0 * len(names))
+    row_bytes = _row_bytes(pf.metadata, groups, len(names))
     for batch in pf.iter_batches(batch_size=_rows_for(row_bytes, chunk_rows), row_groups=groups):
         yield batch.to_pandas()
 
